@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { projectRoot } from './paths.js';
+
+/** Where the database is: a server given by DATABASE_URL, or the project's own local MariaDB. */
+export type DatabaseSetting =
+  | { kind: 'url'; url: string }
+  | { kind: 'local'; dataDir: string; autoInstall: boolean };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseSetting;
+  dbPoolSize: number;
+  bodyLimitBytes: number;
+  maxJsonDepth: number;
+  checkpointEvery: number;
+  fullStateRatio: number;
+  stateCacheBytes: number;
+  txMaxRetries: number;
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+}
+
+/**
+ * Every setting, its environment variable and its default. This is the only module that reads
+ * process.env; the README's configuration table mirrors this list.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = env.DATA_DIR ? env.DATA_DIR : join(projectRoot, '.data');
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    database: env.DATABASE_URL
+      ? { kind: 'url', url: env.DATABASE_URL }
+      : { kind: 'local', dataDir, autoInstall: boolean(env, 'MARIADB_AUTO_INSTALL', true) },
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 2, 10_000),
+    checkpointEvery: integer(env, 'CHECKPOINT_EVERY', 64, 1, 100_000),
+    fullStateRatio: number(env, 'FULL_STATE_RATIO', 0.5, 0, 100),
+    stateCacheBytes: integer(env, 'STATE_CACHE_BYTES', 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    txMaxRetries: integer(env, 'TX_MAX_RETRIES', 8, 0, 100),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+  };
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, not "${raw}"`);
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, not "${raw}"`);
+  }
+  return raw as T;
+}

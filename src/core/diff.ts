@@ -1,0 +1,197 @@
+import type { Operation } from 'fast-json-patch';
+import { canonicalJson, escapePointerToken, isJsonObject, jsonEqual, type Json } from './json.js';
+
+/**
+ * Beyond this many differing array elements the edit-script search stops and the middle of the
+ * array is diffed index by index: the patch is still exact, only no longer minimal.
+ */
+const MAX_EDIT_DISTANCE = 2048;
+
+/**
+ * The RFC 6902 patch that turns `from` into `to`. Objects are diffed key by key, recursively.
+ * Arrays are diffed so that the patch size follows the change: the common prefix and suffix are
+ * skipped and the middle is aligned with Myers' O(ND) edit script, so inserting one row at the
+ * front of a long table is one `add`, not a rewrite of every row after it (which is what an
+ * index-by-index diff such as fast-json-patch's compare() produces).
+ */
+export function diff(from: Json, to: Json): Operation[] {
+  const ops: Operation[] = [];
+  diffValue(from, to, '', ops);
+  return ops;
+}
+
+function diffValue(from: Json, to: Json, path: string, ops: Operation[]): void {
+  if (from === to) return;
+  if (Array.isArray(from) && Array.isArray(to)) {
+    diffArray(from, to, path, ops);
+  } else if (isJsonObject(from) && isJsonObject(to)) {
+    diffObject(from, to, path, ops);
+  } else if (!jsonEqual(from, to)) {
+    ops.push({ op: 'replace', path, value: to });
+  }
+}
+
+function diffObject(from: { [key: string]: Json }, to: { [key: string]: Json }, path: string, ops: Operation[]): void {
+  for (const key of Object.keys(from)) {
+    if (!Object.prototype.hasOwnProperty.call(to, key)) {
+      ops.push({ op: 'remove', path: `${path}/${escapePointerToken(key)}` });
+    }
+  }
+  for (const key of Object.keys(to)) {
+    const childPath = `${path}/${escapePointerToken(key)}`;
+    if (Object.prototype.hasOwnProperty.call(from, key)) diffValue(from[key]!, to[key]!, childPath, ops);
+    else ops.push({ op: 'add', path: childPath, value: to[key]! });
+  }
+}
+
+function diffArray(from: Json[], to: Json[], path: string, ops: Operation[]): void {
+  let start = 0;
+  const shorter = Math.min(from.length, to.length);
+  while (start < shorter && jsonEqual(from[start]!, to[start]!)) start++;
+  let fromEnd = from.length;
+  let toEnd = to.length;
+  while (fromEnd > start && toEnd > start && jsonEqual(from[fromEnd - 1]!, to[toEnd - 1]!)) {
+    fromEnd--;
+    toEnd--;
+  }
+  if (fromEnd === start && toEnd === start) return;
+
+  const fromMiddle = from.slice(start, fromEnd);
+  const toMiddle = to.slice(start, toEnd);
+  const script =
+    fromMiddle.length === toMiddle.length && fromMiddle.length <= 1
+      ? undefined // one changed element: no alignment to find
+      : editScript(fromMiddle.map(canonicalJson), toMiddle.map(canonicalJson));
+  emitArrayOps(fromMiddle, toMiddle, script ?? positionalScript(fromMiddle.length, toMiddle.length), start, path, ops);
+}
+
+type Edit = 'keep' | 'delete' | 'insert';
+
+/** Pairs elements by position: the fallback when alignment is too costly or pointless. */
+function positionalScript(fromLength: number, toLength: number): Edit[] {
+  const script: Edit[] = [];
+  const common = Math.min(fromLength, toLength);
+  for (let i = 0; i < common; i++) script.push('delete', 'insert');
+  for (let i = common; i < fromLength; i++) script.push('delete');
+  for (let i = common; i < toLength; i++) script.push('insert');
+  return script;
+}
+
+/**
+ * Turns an edit script into operations on `path`, left to right, tracking the index each element
+ * has in the partly patched array. A run of deletes followed by inserts at one place pairs up
+ * element by element and becomes a recursive diff of each pair, so editing one cell of a row is a
+ * `replace` of that cell rather than a removal and re-insertion of the row.
+ */
+function emitArrayOps(from: Json[], to: Json[], script: Edit[], offset: number, path: string, ops: Operation[]): void {
+  let index = offset;
+  let fromIndex = 0;
+  let toIndex = 0;
+  let i = 0;
+  while (i < script.length) {
+    if (script[i] === 'keep') {
+      index++;
+      fromIndex++;
+      toIndex++;
+      i++;
+      continue;
+    }
+    let deletes = 0;
+    let inserts = 0;
+    while (i < script.length && script[i] !== 'keep') {
+      if (script[i] === 'delete') deletes++;
+      else inserts++;
+      i++;
+    }
+    const paired = Math.min(deletes, inserts);
+    for (let k = 0; k < paired; k++) {
+      diffValue(from[fromIndex + k]!, to[toIndex + k]!, `${path}/${index + k}`, ops);
+    }
+    for (let k = paired; k < deletes; k++) ops.push({ op: 'remove', path: `${path}/${index + paired}` });
+    for (let k = paired; k < inserts; k++) {
+      ops.push({ op: 'add', path: `${path}/${index + k}`, value: to[toIndex + k]! });
+    }
+    fromIndex += deletes;
+    toIndex += inserts;
+    index += inserts;
+  }
+}
+
+/**
+ * Myers' greedy shortest edit script over element keys, or undefined when more than
+ * MAX_EDIT_DISTANCE elements differ. Within one run of changes, deletes come before inserts.
+ */
+function editScript(a: string[], b: string[]): Edit[] | undefined {
+  const n = a.length;
+  const m = b.length;
+  const limit = Math.min(n + m, MAX_EDIT_DISTANCE);
+  const offset = limit + 1;
+  const v = new Int32Array(2 * limit + 3);
+  const trace: Int32Array[] = [];
+  for (let d = 0; d <= limit; d++) {
+    trace.push(v.slice());
+    for (let k = -d; k <= d; k += 2) {
+      let x: number;
+      if (k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!)) x = v[offset + k + 1]!;
+      else x = v[offset + k - 1]! + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
+      v[offset + k] = x;
+      if (x >= n && y >= m) return backtrack(trace, v, offset, n, m, d);
+    }
+  }
+  return undefined;
+}
+
+function backtrack(trace: Int32Array[], last: Int32Array, offset: number, n: number, m: number, dFinal: number): Edit[] {
+  const script: Edit[] = [];
+  let x = n;
+  let y = m;
+  for (let d = dFinal; d > 0; d--) {
+    const v = trace[d]!;
+    const k = x - y;
+    const prevK = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? k + 1 : k - 1;
+    const prevX = v[offset + prevK]!;
+    const prevY = prevX - prevK;
+    while (x > prevX && y > prevY) {
+      script.push('keep');
+      x--;
+      y--;
+    }
+    script.push(prevK === k + 1 ? 'insert' : 'delete');
+    if (prevK === k + 1) y--;
+    else x--;
+  }
+  while (x > 0 && y > 0) {
+    script.push('keep');
+    x--;
+    y--;
+  }
+  void last;
+  return normalizeRuns(script.reverse());
+}
+
+/** Within each run between two keeps, put the deletes first so runs pair up predictably. */
+function normalizeRuns(script: Edit[]): Edit[] {
+  const out: Edit[] = [];
+  let deletes = 0;
+  let inserts = 0;
+  const flush = (): void => {
+    for (let i = 0; i < deletes; i++) out.push('delete');
+    for (let i = 0; i < inserts; i++) out.push('insert');
+    deletes = 0;
+    inserts = 0;
+  };
+  for (const edit of script) {
+    if (edit === 'keep') {
+      flush();
+      out.push('keep');
+    } else if (edit === 'delete') deletes++;
+    else inserts++;
+  }
+  flush();
+  return out;
+}

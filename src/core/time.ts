@@ -1,0 +1,60 @@
+/**
+ * Instants travel between the API and MariaDB as DATETIME(6) text in UTC ('2026-01-02 03:04:05.123456'),
+ * never as JavaScript Dates, which would drop the microseconds.
+ */
+export type DbInstant = string;
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Parses an RFC 3339 date-time (any offset, up to nanoseconds) into a UTC DbInstant, truncated to
+ * microseconds, or undefined when it is not one or names no real instant (Feb 30, 25:00...).
+ */
+export function parseInstant(text: string): DbInstant | undefined {
+  const match = RFC3339.exec(text);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, fraction = '', zulu, sign, offH, offM] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  let offsetMinutes = 0;
+  if (!zulu) {
+    const oh = Number(offH);
+    const om = Number(offM);
+    if (oh > 23 || om > 59) return undefined;
+    offsetMinutes = (sign === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  // A leap second is read as the last microsecond of its minute.
+  const leap = second === 60;
+  const millis =
+    Date.UTC(year, month - 1, day, hour, minute, leap ? 59 : second) - offsetMinutes * 60_000;
+  if (year < 1000 || year > 9999 || !Number.isFinite(millis)) return undefined;
+  const micros = leap ? '999999' : fraction.padEnd(6, '0').slice(0, 6);
+  const utc = new Date(millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  return `${utc.slice(0, 10)} ${utc.slice(11, 19)}.${micros}`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** DbInstant to RFC 3339 UTC with microseconds: '2026-01-02T03:04:05.123456Z'. */
+export function formatInstant(instant: DbInstant): string {
+  return `${instant.slice(0, 10)}T${instant.slice(11)}Z`;
+}
+
+/** DbInstant to an HTTP-date for Last-Modified. */
+export function httpDate(instant: DbInstant): string {
+  return new Date(`${instant.slice(0, 10)}T${instant.slice(11, 19)}Z`).toUTCString();
+}
+
+/** The later of two DbInstants (fixed-width text orders like time). */
+export function laterInstant(a: DbInstant, b: DbInstant): DbInstant {
+  return a >= b ? a : b;
+}

@@ -1,0 +1,50 @@
+import mysql from 'mysql2/promise';
+import type { DatabaseTarget } from './target.js';
+
+export type Pool = mysql.Pool;
+export type Connection = mysql.PoolConnection;
+/** Anything a store function can run SQL on: the pool itself or one connection of it. */
+export type Queryable = mysql.Pool | mysql.PoolConnection | mysql.Connection;
+
+export function createPool(target: DatabaseTarget, connectionLimit: number): Pool {
+  const pool = mysql.createPool({
+    ...connectionOptions(target),
+    connectionLimit,
+    // Connections idle this long are closed, so a restarted server is reconnected cleanly.
+    maxIdle: connectionLimit,
+    idleTimeout: 60_000,
+    enableKeepAlive: true,
+  });
+  // READ COMMITTED: every statement sees the latest committed rows, and a locking read of a head
+  // row that does not exist yet takes no gap lock (fewer deadlocks between first saves).
+  pool.on('connection', (connection) => {
+    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    connection.query("SET time_zone = '+00:00'");
+  });
+  return pool;
+}
+
+export function connectionOptions(target: DatabaseTarget): mysql.ConnectionOptions {
+  return {
+    ...(target.socketPath ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    charset: 'utf8mb4_bin',
+    // DATETIME(6) as text: a JavaScript Date would drop the microseconds.
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    timezone: 'Z',
+  };
+}
+
+export async function selectRows<T>(db: Queryable, sql: string, values: unknown[]): Promise<T[]> {
+  const [rows] = await db.query(sql, values);
+  return rows as T[];
+}
+
+export async function execute(db: Queryable, sql: string, values: unknown[]): Promise<mysql.ResultSetHeader> {
+  const [result] = await db.query(sql, values);
+  return result as mysql.ResultSetHeader;
+}

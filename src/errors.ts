@@ -1,0 +1,72 @@
+/**
+ * Errors a client can cause. Each carries its HTTP status and becomes an
+ * application/problem+json answer (RFC 9457) in the one error middleware; anything that is not a
+ * DomainError is a bug and answers a generic 500.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly title: string;
+  /** A short slug; the problem `type` is a URN built from it. */
+  abstract readonly code: string;
+  /** Extra members of the problem body (e.g. current_version). */
+  readonly extensions: Record<string, unknown>;
+
+  constructor(detail: string, extensions: Record<string, unknown> = {}) {
+    super(detail);
+    this.extensions = extensions;
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly status = 400;
+  readonly title = 'Bad request';
+  readonly code = 'invalid-request';
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly title = 'Not found';
+  readonly code = 'not-found';
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+  readonly title = 'Conflict';
+  readonly code = 'conflict';
+}
+
+export class GoneError extends DomainError {
+  readonly status = 410;
+  readonly title = 'Gone';
+  readonly code = 'gone';
+}
+
+export class PreconditionFailedError extends DomainError {
+  readonly status = 412;
+  readonly title = 'Precondition failed';
+  readonly code = 'precondition-failed';
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly status = 413;
+  readonly title = 'Payload too large';
+  readonly code = 'payload-too-large';
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly status = 415;
+  readonly title = 'Unsupported media type';
+  readonly code = 'unsupported-media-type';
+}
+
+export class UnprocessableError extends DomainError {
+  readonly status = 422;
+  readonly title = 'Unprocessable content';
+  readonly code = 'unprocessable';
+}
+
+export class ServiceUnavailableError extends DomainError {
+  readonly status = 503;
+  readonly title = 'Service unavailable';
+  readonly code = 'unavailable';
+}

@@ -1,0 +1,64 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { createStateCache } from '../sessions/stateCache.js';
+import type { StoreContext } from '../sessions/context.js';
+import type { Config } from '../config.js';
+import type { Pool } from '../db/pool.js';
+import { NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { bodyReader } from './body.js';
+import { problemMiddleware } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { stateRoutes } from './routes/state.js';
+
+export type AppConfig = Pick<
+  Config,
+  'bodyLimitBytes' | 'maxJsonDepth' | 'checkpointEvery' | 'fullStateRatio' | 'stateCacheBytes' | 'txMaxRetries'
+>;
+
+export interface App {
+  koa: Koa;
+  store: StoreContext;
+  /** Every route as "METHOD /path/{param}", for holding the router to openapi.yaml. */
+  routes: string[];
+}
+
+/** Builds the HTTP app from what it is given; it opens no port and runs no migration. */
+export function createApp({ pool, config, logger }: { pool: Pool; config: AppConfig; logger: Logger }): App {
+  const store: StoreContext = {
+    pool,
+    cache: createStateCache(config.stateCacheBytes),
+    policy: { maxEventsBetween: config.checkpointEvery, fullStateRatio: config.fullStateRatio },
+    transactions: { maxRetries: config.txMaxRetries },
+    logger,
+  };
+  const tenantOf = (): string => 'default';
+
+  const routers = [
+    healthRoutes(pool),
+    stateRoutes(store, tenantOf, config.maxJsonDepth),
+    historyRoutes(store, tenantOf),
+    sessionRoutes(store, tenantOf, config.maxJsonDepth),
+  ];
+
+  const koa = new Koa({ proxy: false });
+  koa.silent = true;
+  koa.use(problemMiddleware(logger));
+  koa.use(bodyReader(config.bodyLimitBytes));
+  for (const router of routers) {
+    koa.use(router.routes());
+    koa.use(router.allowedMethods({ throw: true }));
+  }
+  koa.use(async (c) => {
+    throw new NotFoundError(`there is no route ${c.method} ${c.path}`);
+  });
+
+  const routes = routers.flatMap((router) =>
+    router.stack.flatMap((layer) =>
+      layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${layer.path.toString().replace(/:(\w+)/g, '{$1}')}`),
+    ),
+  );
+  return { koa, store, routes };
+}

@@ -1,0 +1,57 @@
+import type { Context, Middleware } from 'koa';
+import { HttpMethodEnum, koaBody } from 'koa-body';
+import { findProtoKey, jsonTextDepth, type Json } from '../core/json.js';
+import { UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+
+export const JSON_TYPE = 'application/json';
+export const JSON_PATCH_TYPE = 'application/json-patch+json';
+
+/**
+ * Reads request bodies as text (koa-body: size limit → 413, Content-Encoding gzip/deflate/br,
+ * charset). JSON parsing is ours, so that depth and `__proto__` are checked with clear messages.
+ */
+export function bodyReader(limitBytes: number): Middleware {
+  return koaBody({
+    json: false,
+    urlencoded: false,
+    multipart: false,
+    text: true,
+    textTypes: [JSON_TYPE, JSON_PATCH_TYPE, '+json'],
+    textLimit: limitBytes,
+    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+  }) as Middleware;
+}
+
+/**
+ * The request body as JSON of the given media type. A wrong Content-Type is a 415; an empty,
+ * malformed or too deeply nested body, or one with an object key `__proto__` anywhere, is a 400.
+ */
+export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number): Json {
+  if (!ctx.is(mediaType)) {
+    const given = ctx.get('Content-Type') || 'none';
+    throw new UnsupportedMediaTypeError(`${ctx.method} ${ctx.path} takes Content-Type: ${mediaType}, not ${given}`);
+  }
+  const text = (ctx.request as { body?: unknown }).body;
+  if (typeof text !== 'string' || text.trim() === '') throw new ValidationError('the request body is empty; send a JSON value');
+  const depth = jsonTextDepth(text);
+  if (depth > maxDepth) {
+    throw new ValidationError(`the JSON is nested ${depth} levels deep; at most ${maxDepth} are allowed (MAX_JSON_DEPTH)`);
+  }
+  let value: Json;
+  try {
+    value = JSON.parse(text) as Json;
+  } catch (error) {
+    throw new ValidationError(`the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const protoPath = findProtoKey(value);
+  if (protoPath !== undefined) {
+    throw new ValidationError(`the object key "__proto__" (at ${protoPath}) cannot be stored safely; rename it`);
+  }
+  return value;
+}
+
+/** Requests that must not carry a body (the route takes none). */
+export function assertNoBody(ctx: Context): void {
+  const text = (ctx.request as { body?: unknown }).body;
+  if (typeof text === 'string' && text.trim() !== '') throw new ValidationError(`${ctx.method} ${ctx.path} takes no body`);
+}

@@ -1,0 +1,89 @@
+import type { Context, Next } from 'koa';
+import { DomainError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  [extension: string]: unknown;
+}
+
+export function problemType(code: string): string {
+  return `urn:session-store:problem:${code}`;
+}
+
+/** Errors raised by koa-body / co-body / raw-body, which carry a status and a `type` string. */
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  type?: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The one error middleware, first in the chain. A DomainError (or a client error raised by the
+ * body parser or router) becomes an RFC 9457 problem answer; anything else is a bug: it is logged
+ * with its stack and answered as a bare 500 that reveals nothing.
+ */
+export function problemMiddleware(logger: Logger) {
+  return async function problems(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      const problem = toProblem(error);
+      if (problem.status >= 500 && !(error instanceof DomainError)) {
+        logger.error('request failed', { method: ctx.method, path: ctx.path, error });
+      }
+      const headers = (error as HttpLikeError).headers;
+      if (headers && problem.status < 500) ctx.set(headers);
+      sendProblem(ctx, problem);
+    }
+  };
+}
+
+export function sendProblem(ctx: Context, problem: Problem): void {
+  ctx.status = problem.status;
+  ctx.type = PROBLEM_CONTENT_TYPE;
+  ctx.body = JSON.stringify(problem);
+}
+
+export function toProblem(error: unknown): Problem {
+  if (error instanceof DomainError) {
+    return { type: problemType(error.code), title: error.title, status: error.status, detail: error.message, ...error.extensions };
+  }
+  const httpError = error as HttpLikeError;
+  const status = httpError?.status ?? httpError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return clientProblem(status, httpError);
+  }
+  return { type: problemType('internal'), title: 'Internal server error', status: 500, detail: 'the server failed to answer; the error is logged' };
+}
+
+function clientProblem(status: number, error: HttpLikeError): Problem {
+  switch (error.type) {
+    case 'entity.too.large':
+      return { type: problemType('payload-too-large'), title: 'Payload too large', status: 413, detail: 'the request body is larger than the configured limit (BODY_LIMIT_BYTES)' };
+    case 'encoding.unsupported':
+      return { type: problemType('unsupported-media-type'), title: 'Unsupported media type', status: 415, detail: 'the request body must be UTF-8 encoded JSON' };
+    case 'request.aborted':
+      return { type: problemType('invalid-request'), title: 'Bad request', status: 400, detail: 'the client closed the request before its body was complete' };
+    case 'request.size.invalid':
+      return { type: problemType('invalid-request'), title: 'Bad request', status: 400, detail: 'the request body does not match its Content-Length' };
+    default:
+      break;
+  }
+  if (status === 400 && error instanceof SyntaxError) {
+    return { type: problemType('invalid-json'), title: 'Bad request', status: 400, detail: `the request body is not valid JSON: ${error.message}` };
+  }
+  if (status === 405) {
+    return { type: problemType('method-not-allowed'), title: 'Method not allowed', status, detail: error.message };
+  }
+  const title = status === 404 ? 'Not found' : status === 413 ? 'Payload too large' : status === 415 ? 'Unsupported media type' : 'Bad request';
+  return { type: problemType(status === 404 ? 'not-found' : 'invalid-request'), title, status, detail: error.expose === false ? title : error.message };
+}

@@ -1,0 +1,160 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Context } from 'koa';
+import { parseInstant } from '../core/time.js';
+import { ValidationError } from '../errors.js';
+import type { WriteConditions } from '../sessions/writeState.js';
+
+/** JSON Schema (draft 2020-12 subset) for request parts; the same shapes are in openapi.yaml. */
+export const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+
+export const SESSION_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
+const sessionIdRegex = new RegExp(SESSION_ID_PATTERN);
+
+export function sessionIdParam(ctx: Context, name = 'sid'): string {
+  const value = (ctx.params as Record<string, string | undefined>)[name] ?? '';
+  assertSessionId(value, 'the session id');
+  return value;
+}
+
+export function assertSessionId(value: string, what: string): void {
+  if (!sessionIdRegex.test(value)) {
+    throw new ValidationError(
+      `${what} must be 1 to 128 characters of A-Z a-z 0-9 . : @ -, starting with a letter or digit`,
+    );
+  }
+}
+
+/** How a query parameter is checked and converted. */
+export interface QueryParameter<T> {
+  /** What a good value looks like, for the error message. */
+  expects: string;
+  parse: (raw: string) => T | undefined;
+}
+
+export const positiveInteger: QueryParameter<number> = {
+  expects: 'a whole number from 1',
+  parse: (raw) => (/^[1-9]\d{0,9}$/.test(raw) && Number(raw) <= 4294967295 ? Number(raw) : undefined),
+};
+
+export function integerBetween(min: number, max: number): QueryParameter<number> {
+  return {
+    expects: `a whole number from ${min} to ${max}`,
+    parse: (raw) => {
+      if (!/^\d{1,10}$/.test(raw)) return undefined;
+      const value = Number(raw);
+      return value >= min && value <= max ? value : undefined;
+    },
+  };
+}
+
+export const instant: QueryParameter<string> = {
+  expects: 'an RFC 3339 date-time such as 2026-01-31T12:00:00.000000Z',
+  parse: parseInstant,
+};
+
+export const booleanFlag: QueryParameter<boolean> = {
+  expects: 'true or false',
+  parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
+};
+
+export function text(maxLength: number, pattern?: RegExp): QueryParameter<string> {
+  return {
+    expects: `text of at most ${maxLength} characters${pattern ? ` matching ${pattern.source}` : ''}`,
+    parse: (raw) => (raw.length <= maxLength && (!pattern || pattern.test(raw)) ? raw : undefined),
+  };
+}
+
+type ParsedQuery<S extends Record<string, QueryParameter<unknown>>> = {
+  [K in keyof S]: S[K] extends QueryParameter<infer T> ? T | undefined : never;
+};
+
+/**
+ * Checks the query string against the parameters a route accepts: an unknown parameter, a
+ * repeated one or a bad value is a 400 that names it.
+ */
+export function parseQuery<S extends Record<string, QueryParameter<unknown>>>(ctx: Context, spec: S): ParsedQuery<S> {
+  const result: Record<string, unknown> = {};
+  const query = ctx.query;
+  for (const name of Object.keys(query)) {
+    if (!Object.prototype.hasOwnProperty.call(spec, name)) {
+      const known = Object.keys(spec);
+      throw new ValidationError(
+        `unknown query parameter "${name}"${known.length ? `; this route takes ${known.join(', ')}` : '; this route takes none'}`,
+      );
+    }
+  }
+  for (const [name, parameter] of Object.entries(spec)) {
+    const raw = query[name];
+    if (raw === undefined) continue;
+    if (Array.isArray(raw)) throw new ValidationError(`query parameter "${name}" is given more than once`);
+    const value = parameter.parse(raw);
+    if (value === undefined) throw new ValidationError(`query parameter "${name}" must be ${parameter.expects}, not "${raw}"`);
+    result[name] = value;
+  }
+  return result as ParsedQuery<S>;
+}
+
+/** Compiles a body schema once; `check` answers 400 with ajv's first complaint, located. */
+export function bodyValidator<T>(schema: object, what: string): (value: unknown) => T {
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (value: unknown): T => {
+    if (!validate(value)) throw new ValidationError(`${what}: ${describeAjvError(validate.errors?.[0])}`);
+    return value as T;
+  };
+}
+
+function describeAjvError(error: ErrorObject | undefined): string {
+  if (!error) return 'invalid';
+  const where = error.instancePath ? `at ${error.instancePath} ` : '';
+  if (error.keyword === 'additionalProperties') {
+    return `${where}unknown member "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+  }
+  if (error.keyword === 'required') return `${where}missing member "${(error.params as { missingProperty: string }).missingProperty}"`;
+  return `${where}${error.message ?? 'invalid'}`;
+}
+
+const ETAG = /^(?:W\/)?"(\d{1,10})"$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** If-Match: "<version>" or *. */
+export function ifMatchHeader(ctx: Context): number | '*' | undefined {
+  const raw = ctx.get('If-Match');
+  if (!raw) return undefined;
+  if (raw.trim() === '*') return '*';
+  const match = ETAG.exec(raw.trim());
+  if (!match) throw new ValidationError('If-Match must be "*" or one entity tag such as "3" (the version, in double quotes)');
+  return Number(match[1]);
+}
+
+/** The version named by If-None-Match on a read, for a 304. */
+export function ifNoneMatchVersions(ctx: Context): Set<number> | '*' | undefined {
+  const raw = ctx.get('If-None-Match');
+  if (!raw) return undefined;
+  if (raw.trim() === '*') return '*';
+  const versions = new Set<number>();
+  for (const part of raw.split(',')) {
+    const match = ETAG.exec(part.trim());
+    if (!match) throw new ValidationError('If-None-Match must be "*" or entity tags such as "3"');
+    versions.add(Number(match[1]));
+  }
+  return versions;
+}
+
+/** The preconditions and idempotency key of a write request. */
+export function writeConditions(ctx: Context, metadata: { message?: string | undefined; author?: string | undefined } = {}): WriteConditions {
+  const ifNoneMatch = ctx.get('If-None-Match');
+  if (ifNoneMatch && ifNoneMatch.trim() !== '*') {
+    throw new ValidationError('on a write, If-None-Match may only be "*" (create only)');
+  }
+  const key = ctx.get('Idempotency-Key');
+  if (key && !IDEMPOTENCY_KEY.test(key)) {
+    throw new ValidationError('Idempotency-Key must be 1 to 255 visible ASCII characters');
+  }
+  return {
+    ifMatch: ifMatchHeader(ctx),
+    createOnly: ifNoneMatch.trim() === '*',
+    idempotencyKey: key || undefined,
+    message: metadata.message,
+    author: metadata.author,
+  };
+}

@@ -1,0 +1,34 @@
+import { lockSessionHead } from '../store/readSessionHead.js';
+import { GoneError, NotFoundError } from '../errors.js';
+import type { StoreContext } from './context.js';
+import { resolveVersion } from './load.js';
+import { rebuildState } from './rebuildState.js';
+import { writeState, type WriteConditions, type WriteOutcome } from './writeState.js';
+
+/** A new session `to` whose version 1 is a version of `sessionId` (its head by default). */
+export function forkSession(
+  ctx: StoreContext,
+  tenant: string,
+  sessionId: string,
+  to: string,
+  version: number | undefined,
+  conditions: WriteConditions,
+): Promise<WriteOutcome> {
+  return writeState(ctx, {
+    tenant,
+    sessionId: to,
+    kind: 'fork',
+    conditions,
+    fingerprint: { from: sessionId, version: version ?? null, message: conditions.message ?? null, author: conditions.author ?? null },
+    requires: 'new',
+    next: async (connection) => {
+      // A shared lock: the source cannot be purged or deleted while it is being copied.
+      const { head: source } = await lockSessionHead(connection, tenant, sessionId, 'share');
+      if (!source) throw new NotFoundError(`session ${sessionId} does not exist`);
+      if (source.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
+      const sourceVersion = await resolveVersion(connection, source, version === undefined ? { latest: true } : { version });
+      const { state } = await rebuildState(connection, tenant, sessionId, sourceVersion);
+      return { state, forkedFrom: { sessionId, version: sourceVersion } };
+    },
+  });
+}

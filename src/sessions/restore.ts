@@ -1,0 +1,28 @@
+import { UnprocessableError } from '../errors.js';
+import type { StoreContext } from './context.js';
+import { resolveVersion } from './load.js';
+import { rebuildState } from './rebuildState.js';
+import { writeState, type WriteConditions, type WriteOutcome } from './writeState.js';
+
+/** Appends a new version equal to an earlier one; nothing is removed. */
+export function restoreState(
+  ctx: StoreContext,
+  tenant: string,
+  sessionId: string,
+  target: { version: number } | { at: string },
+  conditions: WriteConditions,
+): Promise<WriteOutcome> {
+  return writeState(ctx, {
+    tenant,
+    sessionId,
+    kind: 'restore',
+    conditions,
+    fingerprint: { target, message: conditions.message ?? null, author: conditions.author ?? null },
+    requires: 'existing',
+    next: async (connection, head) => {
+      const version = await resolveVersion(connection, head!, target, (detail) => new UnprocessableError(detail));
+      const { state } = await rebuildState(connection, tenant, sessionId, version);
+      return { state, restoredFrom: version };
+    },
+  });
+}

@@ -1,0 +1,38 @@
+import { execute, type Queryable } from '../db/pool.js';
+
+export type EventKind = 'save' | 'patch' | 'restore' | 'fork';
+
+export interface NewEvent {
+  tenant: string;
+  sessionId: string;
+  version: number;
+  kind: EventKind;
+  /** Encoded patch, or undefined when this version is stored whole as a checkpoint. */
+  patch: { encoding: number; body: Buffer } | undefined;
+  ops: number;
+  patchBytes: number;
+  stateBytes: number;
+  stateHash: Buffer;
+  prevHash: Buffer;
+  createdAt: string;
+  message: string | undefined;
+  author: string | undefined;
+  sourceSessionId: string | undefined;
+  sourceVersion: number | undefined;
+}
+
+/** Appends one event; the primary key (tenant, session, version) refuses a second writer of a version. */
+export async function appendEvent(db: Queryable, event: NewEvent): Promise<void> {
+  await execute(
+    db,
+    `INSERT INTO events (tenant, session_id, version, kind, patch, patch_encoding, ops, patch_bytes, state_bytes,
+       state_hash, prev_hash, created_at, message, author, source_session_id, source_version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      event.tenant, event.sessionId, event.version, event.kind,
+      event.patch?.body ?? null, event.patch?.encoding ?? 0,
+      event.ops, event.patchBytes, event.stateBytes, event.stateHash, event.prevHash, event.createdAt,
+      event.message ?? null, event.author ?? null, event.sourceSessionId ?? null, event.sourceVersion ?? null,
+    ],
+  );
+}
