@@ -1,0 +1,94 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App, type AppConfig } from '../../src/http/app.js';
+import { silentLogger } from '../../src/log.js';
+import type { Pool } from '../../src/db/pool.js';
+import { checkAgainstSpec } from './openapi.js';
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the answer is JSON, else the text. */
+  body: any;
+  text: string;
+}
+
+export interface RequestOptions {
+  params?: Record<string, string | number>;
+  query?: Record<string, string | number | boolean>;
+  headers?: Record<string, string>;
+  /** A JSON value to send (Content-Type defaults to application/json). */
+  json?: unknown;
+  /** A raw body to send as it is. */
+  raw?: string | Buffer;
+}
+
+/**
+ * A client of the real HTTP server that holds every answer to openapi.yaml: callers name the
+ * path template (as in the spec) and its parameters, so each response is checked against the
+ * operation it belongs to.
+ */
+export interface Api {
+  baseUrl: string;
+  request(method: string, pathTemplate: string, options?: RequestOptions): Promise<ApiResponse>;
+}
+
+export function apiClient(baseUrl: string): Api {
+  return {
+    baseUrl,
+    async request(method, pathTemplate, options = {}) {
+      let path = pathTemplate;
+      for (const [name, value] of Object.entries(options.params ?? {})) {
+        path = path.replace(`{${name}}`, encodeURIComponent(String(value)));
+      }
+      const url = new URL(path, baseUrl);
+      for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, String(value));
+      const headers: Record<string, string> = { ...options.headers };
+      let body: string | Buffer | undefined = options.raw;
+      if (options.json !== undefined) {
+        body = JSON.stringify(options.json);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(url, { method, headers, body });
+      const text = await response.text();
+      const contentType = response.headers.get('content-type');
+      const parsed = contentType && /json/.test(contentType) && text ? JSON.parse(text) : text;
+      checkAgainstSpec(method, pathTemplate, response.status, contentType, parsed);
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+  };
+}
+
+export const testAppConfig: AppConfig = {
+  bodyLimitBytes: 16 * 1024 * 1024,
+  maxJsonDepth: 64,
+  checkpointEvery: 8,
+  fullStateRatio: 0.5,
+  stateCacheBytes: 8 * 1024 * 1024,
+  txMaxRetries: 20,
+};
+
+export interface TestServer {
+  app: App;
+  api: Api;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real app on a real HTTP server on an ephemeral loopback port. */
+export async function startTestServer(pool: Pool, config: Partial<AppConfig> = {}): Promise<TestServer> {
+  const app = createApp({ pool, config: { ...testAppConfig, ...config }, logger: silentLogger });
+  const server: Server = createServer(app.koa.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    app,
+    api: apiClient(baseUrl),
+    baseUrl,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

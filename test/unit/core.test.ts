@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { decideStorage } from '../../src/core/checkpointPolicy.js';
+import { canonicalJson, digestState, findProtoKey, jsonTextDepth, type Json } from '../../src/core/json.js';
+import { PatchConflictError, applyToCopy, replay } from '../../src/core/replay.js';
+import { formatInstant, parseInstant } from '../../src/core/time.js';
+
+describe('core', () => {
+  describe('canonical JSON and state hash', () => {
+    it('gives equal states one text and one hash whatever their key order', () => {
+      expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] })).to.equal('{"a":[{"c":2,"d":1}],"b":1}');
+      expect(digestState({ b: 1, a: 2 }).hash.equals(digestState({ a: 2, b: 1 }).hash)).to.equal(true);
+      expect(digestState({ a: 1 }).hash.equals(digestState({ a: 2 }).hash)).to.equal(false);
+    });
+
+    it('counts UTF-8 bytes', () => {
+      expect(digestState('é').bytes).to.equal(4); // "é" is 2 bytes plus 2 quotes
+    });
+  });
+
+  describe('input checks', () => {
+    it('measures nesting without parsing and ignores brackets inside strings', () => {
+      expect(jsonTextDepth('{"a":[[1]]}')).to.equal(3);
+      expect(jsonTextDepth('"[[[[["')).to.equal(0);
+      expect(jsonTextDepth('{"a":"\\"[["}')).to.equal(1);
+      expect(jsonTextDepth('['.repeat(100000) + ']'.repeat(100000))).to.equal(100000);
+    });
+
+    it('finds a __proto__ key at any depth, and only that key', () => {
+      expect(findProtoKey(JSON.parse('{"a":[{"__proto__":{"x":1}}]}') as Json)).to.equal('/a/0/__proto__');
+      expect(findProtoKey({ constructor: { prototype: 1 }, '': 2 })).to.equal(undefined);
+    });
+  });
+
+  describe('replay', () => {
+    it('applies patches in order to the checkpoint state', () => {
+      const state = replay({ n: 0 }, [
+        [{ op: 'replace', path: '/n', value: 1 }],
+        [{ op: 'add', path: '/list', value: [] }],
+        [{ op: 'add', path: '/list/-', value: 'x' }],
+      ]);
+      expect(state).to.deep.equal({ n: 1, list: ['x'] });
+    });
+
+    it('refuses a patch that does not apply, leaving the document as it was', () => {
+      const document = { a: 1 };
+      expect(() => applyToCopy(document, [{ op: 'test', path: '/a', value: 2 }])).to.throw(PatchConflictError, /test failed/);
+      expect(() => applyToCopy(document, [{ op: 'remove', path: '/missing' }])).to.throw(PatchConflictError);
+      expect(document).to.deep.equal({ a: 1 });
+    });
+  });
+
+  describe('checkpoint policy', () => {
+    const policy = { maxEventsBetween: 10, fullStateRatio: 0.5 };
+    it('stores a small change as a patch', () => {
+      expect(decideStorage(policy, { eventsSinceCheckpoint: 3, patchBytesSinceCheckpoint: 300, patchBytes: 100, stateBytes: 10_000 })).to.equal('patch');
+    });
+    it('adds a checkpoint after K events or once the patches outweigh the state', () => {
+      expect(decideStorage(policy, { eventsSinceCheckpoint: 10, patchBytesSinceCheckpoint: 300, patchBytes: 100, stateBytes: 10_000 })).to.equal('patch+checkpoint');
+      expect(decideStorage(policy, { eventsSinceCheckpoint: 3, patchBytesSinceCheckpoint: 10_000, patchBytes: 100, stateBytes: 10_000 })).to.equal('patch+checkpoint');
+    });
+    it('stores the whole state when the patch is most of it', () => {
+      expect(decideStorage(policy, { eventsSinceCheckpoint: 3, patchBytesSinceCheckpoint: 6000, patchBytes: 6000, stateBytes: 10_000 })).to.equal('full');
+    });
+  });
+
+  describe('instants', () => {
+    it('reads RFC 3339 with any offset into UTC microseconds', () => {
+      expect(parseInstant('2026-01-31T12:00:00Z')).to.equal('2026-01-31 12:00:00.000000');
+      expect(parseInstant('2026-01-31T12:00:00.1234567+02:00')).to.equal('2026-01-31 10:00:00.123456');
+      expect(parseInstant('2026-01-01T00:30:00-01:00')).to.equal('2026-01-01 01:30:00.000000');
+      expect(formatInstant('2026-01-31 10:00:00.123456')).to.equal('2026-01-31T10:00:00.123456Z');
+    });
+    it('refuses what is not an instant', () => {
+      for (const text of ['2026-02-30T00:00:00Z', '2026-01-01', '2026-01-01T25:00:00Z', 'yesterday', '2026-01-01T00:00:00', '1e9']) {
+        expect(parseInstant(text), text).to.equal(undefined);
+      }
+    });
+  });
+});
