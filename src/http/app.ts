@@ -4,7 +4,6 @@ import { createStateCache } from '../sessions/stateCache.js';
 import type { StoreContext } from '../sessions/context.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
-import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bodyReader } from './body.js';
 import { problemMiddleware } from './problem.js';
@@ -49,11 +48,8 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
   koa.use(bodyReader(config.bodyLimitBytes));
   for (const router of routers) {
     koa.use(router.routes());
-    koa.use(router.allowedMethods({ throw: true }));
+    koa.use(router.allowedMethods());
   }
-  koa.use(async (c) => {
-    throw new NotFoundError(`there is no route ${c.method} ${c.path}`);
-  });
 
   const routes = routers.flatMap((router) =>
     router.stack.flatMap((layer) =>

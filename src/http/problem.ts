@@ -35,6 +35,9 @@ export function problemMiddleware(logger: Logger) {
   return async function problems(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
+      // No route answered: an unknown path (404), or a known path with another method (the
+      // router set 405 or 501 and Allow but no body).
+      if (ctx.status >= 400 && ctx.body == null) sendProblem(ctx, unansweredProblem(ctx));
     } catch (error) {
       const problem = toProblem(error);
       if (problem.status >= 500 && !(error instanceof DomainError)) {
@@ -51,6 +54,16 @@ export function sendProblem(ctx: Context, problem: Problem): void {
   ctx.status = problem.status;
   ctx.type = PROBLEM_CONTENT_TYPE;
   ctx.body = JSON.stringify(problem);
+}
+
+function unansweredProblem(ctx: Context): Problem {
+  if (ctx.status === 405) {
+    return { type: problemType('method-not-allowed'), title: 'Method not allowed', status: 405, detail: `${ctx.path} takes ${ctx.response.get('Allow')}, not ${ctx.method}` };
+  }
+  if (ctx.status === 501) {
+    return { type: problemType('not-implemented'), title: 'Not implemented', status: 501, detail: `this server does not implement the method ${ctx.method}` };
+  }
+  return { type: problemType('not-found'), title: 'Not found', status: 404, detail: `there is no route ${ctx.method} ${ctx.path}` };
 }
 
 export function toProblem(error: unknown): Problem {

@@ -19,7 +19,7 @@ export function sessionIdParam(ctx: Context, name = 'sid'): string {
 export function assertSessionId(value: string, what: string): void {
   if (!sessionIdRegex.test(value)) {
     throw new ValidationError(
-      `${what} must be 1 to 128 characters of A-Z a-z 0-9 . : @ -, starting with a letter or digit`,
+      `${what} must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit`,
     );
   }
 }

@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { openapiPath } from '../../src/paths.js';
+import { startTestServer, type TestServer } from '../helpers/api.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { specOperations } from '../helpers/openapi.js';
+
+describe('contract: the router and openapi.yaml', () => {
+  let db: TestDatabase;
+  let server: TestServer;
+  before(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db.pool);
+  });
+  after(async () => {
+    await server.close();
+    await db.drop();
+  });
+
+  it('has every route of the router in the spec, and every operation of the spec in the router', () => {
+    expect([...server.app.routes].sort()).to.deep.equal([...specOperations()].sort());
+  });
+
+  it('serves the spec itself, and health and readiness', async () => {
+    const spec = await server.api.request('GET', '/openapi.yaml');
+    expect(spec.text).to.equal(readFileSync(openapiPath, 'utf8'));
+    expect((await server.api.request('GET', '/healthz')).body).to.deep.equal({ status: 'ok' });
+    expect((await server.api.request('GET', '/readyz')).body.status).to.equal('ready');
+  });
+
+  it('is not ready before the migrations are applied', async () => {
+    const bare = await createTestDatabase({ migrated: false });
+    const unready = await startTestServer(bare.pool);
+    try {
+      const response = await unready.api.request('GET', '/readyz');
+      expect(response.status).to.equal(503);
+      expect(response.body.detail).to.match(/not (reachable|applied)/);
+    } finally {
+      await unready.close();
+      await bare.drop();
+    }
+  });
+});
