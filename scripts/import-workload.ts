@@ -1,0 +1,80 @@
+/**
+ * Saves each state of NDJSON workloads (one full state per line, in save order) through the real
+ * HTTP API as one session per workload, then reports what was stored against the sum of the full
+ * states and verifies each session by replay.
+ *
+ *   npm run import-workload -- [files...]      (default: the shared workloads in ../shared/workloads)
+ */
+import { parseArgs } from 'node:util';
+import { selectRows } from '../src/db/pool.js';
+import { verifyHistory } from '../src/sessions/verifyHistory.js';
+import { readWorkload, sharedWorkloadFiles } from './lib/workloads.js';
+import { startService } from './lib/inProcessServer.js';
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { prefix: { type: 'string', default: 'workload-' } } });
+  const files = positionals.length > 0 ? positionals : sharedWorkloadFiles();
+  if (files.length === 0) {
+    process.stderr.write('no workload files given, and none found in ../shared/workloads\n');
+    return 2;
+  }
+  const service = await startService();
+  try {
+    const rows: string[][] = [['workload', 'saves', 'versions', 'full states (B)', 'events (B)', 'checkpoints (B)', 'stored (B)', 'full / stored', 'verify']];
+    for (const file of files) {
+      const workload = readWorkload(file);
+      const sessionId = `${values.prefix}${workload.name}`;
+      await fetch(`${service.baseUrl}/v1/sessions/${sessionId}?purge=true`, { method: 'DELETE' });
+      let fullBytes = 0;
+      let head = 0;
+      for (const line of workload.lines) {
+        fullBytes += Buffer.byteLength(line);
+        const response = await fetch(`${service.baseUrl}/v1/sessions/${sessionId}/state`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: line,
+        });
+        const answer = (await response.json()) as { version: number; detail?: string };
+        if (response.status >= 300) throw new Error(`${workload.name}: save answered ${response.status}: ${answer.detail}`);
+        head = answer.version;
+      }
+      const [events] = await selectRows<{ bytes: number }>(
+        service.pool,
+        'SELECT COALESCE(SUM(LENGTH(patch)), 0) AS bytes FROM events WHERE tenant = ? AND session_id = ?',
+        ['default', sessionId],
+      );
+      const [checkpoints] = await selectRows<{ bytes: number }>(
+        service.pool,
+        'SELECT COALESCE(SUM(LENGTH(body)), 0) AS bytes FROM checkpoints WHERE tenant = ? AND session_id = ?',
+        ['default', sessionId],
+      );
+      const eventBytes = Number(events!.bytes);
+      const checkpointBytes = Number(checkpoints!.bytes);
+      const verified = await verifyHistory(service.pool, 'default', sessionId);
+      rows.push([
+        workload.name,
+        String(workload.lines.length),
+        String(head),
+        String(fullBytes),
+        String(eventBytes),
+        String(checkpointBytes),
+        String(eventBytes + checkpointBytes),
+        `${(fullBytes / (eventBytes + checkpointBytes)).toFixed(1)}x`,
+        `ok (${verified.versions} versions, ${verified.checkpoints} checkpoints)`,
+      ]);
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+    for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
+    return 0;
+  } finally {
+    await service.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`import-workload failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../../src/config.js';
+import { migrate } from '../../src/db/migrate.js';
+import { openDatabase } from '../../src/db/openDatabase.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
+import type { DatabaseTarget } from '../../src/db/target.js';
+import { createApp, type App } from '../../src/http/app.js';
+import { createLogger } from '../../src/log.js';
+
+export interface RunningService {
+  config: Config;
+  target: DatabaseTarget;
+  pool: Pool;
+  app: App;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The service as `npm start` runs it (same configuration, same database), but on an ephemeral
+ * loopback port inside this process, for scripts that drive it through real HTTP.
+ */
+export async function startService(overrides: Partial<Config> = {}): Promise<RunningService> {
+  const config = { ...loadConfig(), ...overrides };
+  const logger = createLogger('warn');
+  const { target, local } = await openDatabase(config.database, logger);
+  await migrate(target);
+  const pool = createPool(target, config.dbPoolSize);
+  const app = createApp({ pool, config, logger });
+  const server = createServer(app.koa.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    config,
+    target,
+    pool,
+    app,
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+      await local?.stop();
+    },
+  };
+}
