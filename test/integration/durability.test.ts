@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { digestState } from '../../src/core/json.js';
@@ -16,6 +16,7 @@ describe('durability: a crash of the database loses no acknowledged save', funct
 
   it('every save answered before MariaDB is SIGKILLed is there after it restarts, and replay verifies', async () => {
     // A MariaDB of its own (inside the project, so the mysql user can reach it when run as root).
+    mkdirSync(join(projectRoot, '.data'), { recursive: true });
     const dataDir = mkdtempSync(join(projectRoot, '.data', 'crash-'));
     const options = { dataDir, autoInstall: false, logger: silentLogger };
     let local = await startLocalMariadb(options);
