@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
-import { createPool } from './db/pool.js';
+import { createPool, selectRows } from './db/pool.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './log.js';
 
@@ -15,6 +15,13 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
 
   const pool = createPool(target, config.dbPoolSize);
+  const [packet] = await selectRows<{ bytes: number }>(pool, 'SELECT @@max_allowed_packet AS bytes', []);
+  if (packet && Number(packet.bytes) < config.bodyLimitBytes * 1.25) {
+    logger.warn('the database max_allowed_packet is smaller than BODY_LIMIT_BYTES allows: the largest states will fail to save', {
+      maxAllowedPacket: Number(packet.bytes),
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
+  }
   const app = createApp({ pool, config, logger });
   const server = createServer(app.koa.callback());
   server.keepAliveTimeout = 65_000;

@@ -48,3 +48,12 @@ export async function execute(db: Queryable, sql: string, values: unknown[]): Pr
   const [result] = await db.query(sql, values);
   return result as mysql.ResultSetHeader;
 }
+
+/**
+ * A write with large binary values: sent as a prepared statement, so a Buffer travels as its raw
+ * bytes rather than as hex text twice its size (which could exceed max_allowed_packet).
+ */
+export async function executeBinary(db: Queryable, sql: string, values: unknown[]): Promise<mysql.ResultSetHeader> {
+  const [result] = await db.execute(sql, values as mysql.ExecuteValues[]);
+  return result as mysql.ResultSetHeader;
+}

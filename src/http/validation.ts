@@ -49,7 +49,8 @@ export function integerBetween(min: number, max: number): QueryParameter<number>
 
 export const instant: QueryParameter<string> = {
   expects: 'an RFC 3339 date-time such as 2026-01-31T12:00:00.000000Z',
-  parse: parseInstant,
+  // An unencoded "+02:00" offset arrives as " 02:00" (a query string reads + as a space).
+  parse: (raw) => parseInstant(raw.replace(/ (\d{2}:\d{2})$/, '+$1')),
 };
 
 export const booleanFlag: QueryParameter<boolean> = {

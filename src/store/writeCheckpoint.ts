@@ -1,4 +1,4 @@
-import { execute, type Queryable } from '../db/pool.js';
+import { executeBinary, type Queryable } from '../db/pool.js';
 import type { EncodedBody } from './codec.js';
 
 export async function writeCheckpoint(
@@ -8,7 +8,7 @@ export async function writeCheckpoint(
   version: number,
   state: EncodedBody,
 ): Promise<void> {
-  await execute(
+  await executeBinary(
     db,
     'INSERT INTO checkpoints (tenant, session_id, version, encoding, body) VALUES (?, ?, ?, ?, ?)',
     [tenant, sessionId, version, state.encoding, state.body],

@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { startTestServer, type TestServer } from '../helpers/api.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { generator, prng } from '../helpers/random.js';
+
+describe('robustness: nothing a client sends gets a 500', function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  let server: TestServer;
+  before(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db.pool);
+    await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'target' }, json: { a: [1, 2, { b: 'c' }] } });
+  });
+  after(async () => {
+    await server.close();
+    await db.drop();
+  });
+
+  it('answers 1500 random requests (methods, paths, headers, bodies) with 2xx-4xx, every error a problem', async () => {
+    const random = prng(7);
+    const gen = generator(random);
+    const sids = ['target', 'other', 'x', '%00', '..', 'a%2Fb', '%E2%82', 'a'.repeat(200), '😀'];
+    const tails = ['/state', '/history', '/versions/1', '/versions/0', '/versions/abc', '/diff', '/restore', '/fork', '', '/state/extra'];
+    const queries = ['', '?version=1', '?version=99999999999', '?at=2026-01-01T00:00:00Z', '?at=%ff', '?limit=5&before=2', '?from=1&to=2', '?from=2&to=1', '?purge=true', '?purge=maybe', '?x=1', '?version=1&version=2', '?message=%E2%9C%93'];
+    const types = ['application/json', 'application/json-patch+json', 'text/plain', 'application/json; charset=latin1', '', 'multipart/form-data; boundary=x'];
+    const bodies = (): string => {
+      switch (gen.int(7)) {
+        case 0: return JSON.stringify(gen.value(4));
+        case 1: return JSON.stringify([{ op: gen.pick(['add', 'remove', 'replace', 'move', 'copy', 'test']), path: gen.pick(['', '/a', '/a/0', '/a/-', '/a/9', '/~2', 'a', '/a/01']), from: '/a', value: gen.value(2) }]);
+        case 2: return randomBytes(gen.int(64)).toString('latin1');
+        case 3: return JSON.stringify({ version: gen.pick([1, 0, -1, 1.5, 'x', 2 ** 40]), at: gen.pick(['2026-01-01T00:00:00Z', 'x', 5]), to: gen.pick(['new-one', 'target', '', 'bad id']) });
+        case 4: return '';
+        case 5: return '{"a":' + '['.repeat(gen.int(100));
+        default: return JSON.stringify(gen.scalar());
+      }
+    };
+    let answered = 0;
+    for (let i = 0; i < 1500; i++) {
+      const method = gen.pick(['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS']);
+      const path = random() < 0.05 ? gen.pick(['/', '/v1', '/v1/sessions/', '/healthz/x', '/openapi.json']) : `/v1/sessions/${gen.pick(sids)}${gen.pick(tails)}`;
+      const headers: Record<string, string> = {};
+      const type = gen.pick(types);
+      if (type) headers['content-type'] = type;
+      if (random() < 0.2) headers['if-match'] = gen.pick(['"1"', '*', 'W/"2"', 'garbage', '"99"']);
+      if (random() < 0.1) headers['if-none-match'] = gen.pick(['*', '"1"', 'x']);
+      if (random() < 0.1) headers['idempotency-key'] = gen.pick(['k1', 'k2', 'a'.repeat(300)]);
+      const hasBody = !['GET', 'HEAD'].includes(method) && random() < 0.9;
+      const response = await fetch(`${server.baseUrl}${path}${gen.pick(queries)}`, { method, headers, body: hasBody ? bodies() : undefined });
+      const text = await response.text();
+      expect(response.status, `${method} ${path} -> ${text}`).to.be.lessThan(500);
+      if (response.status >= 400 && method !== 'HEAD') {
+        expect(response.headers.get('content-type'), `${method} ${path}`).to.match(/^application\/problem\+json/);
+        expect(JSON.parse(text)).to.include.keys('type', 'title', 'status', 'detail');
+      }
+      answered++;
+    }
+    expect(answered).to.equal(1500);
+    // The session the requests aimed at is still whole.
+    const { verifyHistory } = await import('../../src/sessions/verifyHistory.js');
+    await verifyHistory(db.pool, 'default', 'target');
+  });
+
+  it('saves and loads a 6 MB incompressible state, and a small change to it stays a small patch', async () => {
+    const big = { blob: randomBytes(4_500_000).toString('base64'), items: Array.from({ length: 1000 }, (_, i) => ({ i })) };
+    const first = await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, json: big });
+    expect(first.status).to.equal(201);
+    const changed = { ...big, items: [{ i: -1 }, ...big.items] };
+    const second = await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, json: changed });
+    expect(second.body.patch_bytes).to.be.lessThan(100);
+    expect((await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, query: { version: 1 } })).body).to.deep.equal(big);
+    expect((await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'big' } })).body).to.deep.equal(changed);
+  });
+
+  it('reads an unencoded + offset in ?at= as a + (a query string turns it into a space)', async () => {
+    const response = await fetch(`${server.baseUrl}/v1/sessions/target/state?at=2999-01-01T00:00:00+02:00`);
+    expect(response.status).to.equal(200);
+  });
+});
