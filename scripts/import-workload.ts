@@ -24,12 +24,12 @@ async function main(): Promise<number> {
     for (const file of files) {
       const workload = readWorkload(file);
       const sessionId = `${values.prefix}${workload.name}`;
-      await fetch(`${service.baseUrl}/v1/sessions/${sessionId}?purge=true`, { method: 'DELETE' });
+      await service.fetch(`/v1/sessions/${sessionId}?purge=true`, { method: 'DELETE' });
       let fullBytes = 0;
       let head = 0;
       for (const line of workload.lines) {
         fullBytes += Buffer.byteLength(line);
-        const response = await fetch(`${service.baseUrl}/v1/sessions/${sessionId}/state`, {
+        const response = await service.fetch(`/v1/sessions/${sessionId}/state`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },
           body: line,

@@ -21,6 +21,11 @@ export interface Config {
   txMaxRetries: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** Default per-key rate limit (requests per second); 0: off. Keys may carry their own. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Where the first start writes the key it creates when there are no keys at all. */
+  bootstrapKeyFile: string;
 }
 
 /**
@@ -44,6 +49,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     txMaxRetries: integer(env, 'TX_MAX_RETRIES', 8, 0, 100),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
+    rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
+    bootstrapKeyFile: env.BOOTSTRAP_KEY_FILE ? env.BOOTSTRAP_KEY_FILE : join(dataDir, 'default-api-key'),
   };
 }
 

@@ -70,3 +70,29 @@ export class ServiceUnavailableError extends DomainError {
   readonly title = 'Service unavailable';
   readonly code = 'unavailable';
 }
+
+export class UnauthorizedError extends DomainError {
+  readonly status = 401;
+  readonly title = 'Unauthorized';
+  readonly code = 'unauthorized';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  readonly title = 'Forbidden';
+  readonly code = 'forbidden';
+}
+
+export class TooManyRequestsError extends DomainError {
+  readonly status = 429;
+  readonly title = 'Too many requests';
+  readonly code = 'rate-limited';
+
+  constructor(
+    detail: string,
+    /** Seconds until a request would be admitted. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(detail);
+  }
+}

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ensureBootstrapKey } from './access/bootstrapKey.js';
 import { loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
@@ -14,6 +15,10 @@ async function main(): Promise<void> {
   const applied = await migrate(target);
   if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
 
+  const keyFile = await ensureBootstrapKey(target, config.bootstrapKeyFile);
+  if (keyFile) {
+    logger.info('no API keys existed: created a write key for tenant "default"; it is in this file (readable by its owner only)', { file: keyFile });
+  }
   const pool = createPool(target, config.dbPoolSize);
   const [packet] = await selectRows<{ bytes: number }>(pool, 'SELECT @@max_allowed_packet AS bytes', []);
   if (packet && Number(packet.bytes) < config.bodyLimitBytes * 1.25) {

@@ -7,6 +7,8 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import type { DatabaseTarget } from '../../src/db/target.js';
 import { createApp, type App } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
+import { createKey } from '../../src/access/keys.js';
+import { deleteApiKey } from '../../src/store/apiKeys.js';
 
 export interface RunningService {
   config: Config;
@@ -14,6 +16,10 @@ export interface RunningService {
   pool: Pool;
   app: App;
   baseUrl: string;
+  /** A temporary write key of `tenant`, deleted by close(). */
+  token: string;
+  /** fetch() with that key. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -21,7 +27,7 @@ export interface RunningService {
  * The service as `npm start` runs it (same configuration, same database), but on an ephemeral
  * loopback port inside this process, for scripts that drive it through real HTTP.
  */
-export async function startService(overrides: Partial<Config> = {}): Promise<RunningService> {
+export async function startService(overrides: Partial<Config> = {}, tenant = 'default'): Promise<RunningService> {
   const config = { ...loadConfig(), ...overrides };
   const logger = createLogger('warn');
   const { target, local } = await openDatabase(config.database, logger);
@@ -30,13 +36,19 @@ export async function startService(overrides: Partial<Config> = {}): Promise<Run
   const app = createApp({ pool, config, logger });
   const server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { key, token } = await createKey(pool, { tenant, role: 'write', description: 'temporary key of a script' });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     config,
     target,
     pool,
     app,
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    baseUrl,
+    token,
+    fetch: (path, init = {}) =>
+      fetch(`${baseUrl}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } }),
     async close() {
+      await deleteApiKey(pool, key.id);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.end();

@@ -5,7 +5,11 @@ import type { StoreContext } from '../sessions/context.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
+import { createAuthenticator } from '../access/authenticate.js';
+import { createRateLimiter } from '../access/rateLimiter.js';
+import { authMiddleware, tenantOf } from './auth.js';
 import { bodyReader } from './body.js';
+import { keyRoutes } from './routes/keys.js';
 import { problemMiddleware } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
@@ -14,7 +18,14 @@ import { stateRoutes } from './routes/state.js';
 
 export type AppConfig = Pick<
   Config,
-  'bodyLimitBytes' | 'maxJsonDepth' | 'checkpointEvery' | 'fullStateRatio' | 'stateCacheBytes' | 'txMaxRetries'
+  | 'bodyLimitBytes'
+  | 'maxJsonDepth'
+  | 'checkpointEvery'
+  | 'fullStateRatio'
+  | 'stateCacheBytes'
+  | 'txMaxRetries'
+  | 'rateLimitPerSecond'
+  | 'rateLimitBurst'
 >;
 
 export interface App {
@@ -33,18 +44,20 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
     transactions: { maxRetries: config.txMaxRetries },
     logger,
   };
-  const tenantOf = (): string => 'default';
-
   const routers = [
     healthRoutes(pool),
     stateRoutes(store, tenantOf, config.maxJsonDepth),
     historyRoutes(store, tenantOf),
     sessionRoutes(store, tenantOf, config.maxJsonDepth),
+    keyRoutes(pool, config.maxJsonDepth),
   ];
+  const authenticate = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));
 
   const koa = new Koa({ proxy: false });
   koa.silent = true;
   koa.use(problemMiddleware(logger));
+  // Before the body reader: a request without a valid key costs no more than one key lookup.
+  koa.use(authMiddleware(authenticate, createRateLimiter(), { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }));
   koa.use(bodyReader(config.bodyLimitBytes));
   for (const router of routers) {
     koa.use(router.routes());

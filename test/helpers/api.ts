@@ -4,6 +4,7 @@ import { createApp, type App, type AppConfig } from '../../src/http/app.js';
 import { silentLogger } from '../../src/log.js';
 import type { Pool } from '../../src/db/pool.js';
 import { checkAgainstSpec } from './openapi.js';
+import { createKey } from '../../src/access/keys.js';
 
 export interface ApiResponse {
   status: number;
@@ -33,7 +34,8 @@ export interface Api {
   request(method: string, pathTemplate: string, options?: RequestOptions): Promise<ApiResponse>;
 }
 
-export function apiClient(baseUrl: string): Api {
+/** `token`: sent as `Authorization: Bearer <token>` unless a request sets its own Authorization. */
+export function apiClient(baseUrl: string, token?: string): Api {
   return {
     baseUrl,
     async request(method, pathTemplate, options = {}) {
@@ -43,7 +45,8 @@ export function apiClient(baseUrl: string): Api {
       }
       const url = new URL(path, baseUrl);
       for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, String(value));
-      const headers: Record<string, string> = { ...options.headers };
+      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers };
+      if (headers.authorization === '') delete headers.authorization;
       let body: string | Buffer | undefined = options.raw;
       if (options.json !== undefined) {
         body = JSON.stringify(options.json);
@@ -66,24 +69,31 @@ export const testAppConfig: AppConfig = {
   fullStateRatio: 0.5,
   stateCacheBytes: 8 * 1024 * 1024,
   txMaxRetries: 20,
+  rateLimitPerSecond: 0,
+  rateLimitBurst: 20,
 };
 
 export interface TestServer {
   app: App;
+  /** A client with a `write` key of tenant `default`. */
   api: Api;
+  /** That key, for requests made without the client. */
+  token: string;
   baseUrl: string;
   close(): Promise<void>;
 }
 
 /** The real app on a real HTTP server on an ephemeral loopback port. */
-export async function startTestServer(pool: Pool, config: Partial<AppConfig> = {}): Promise<TestServer> {
+export async function startTestServer(pool: Pool, config: Partial<AppConfig> = {}, options: { withKey?: boolean } = {}): Promise<TestServer> {
+  const token = options.withKey === false ? '' : (await createKey(pool, { tenant: 'default', role: 'write' })).token;
   const app = createApp({ pool, config: { ...testAppConfig, ...config }, logger: silentLogger });
   const server: Server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     app,
-    api: apiClient(baseUrl),
+    api: apiClient(baseUrl, token),
+    token,
     baseUrl,
     close: () =>
       new Promise<void>((resolve) => {

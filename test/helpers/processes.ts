@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/paths.js';
 import { apiClient, type Api } from './api.js';
@@ -14,9 +15,17 @@ export interface ServerProcess {
 }
 
 /** The real server (dist/src/main.js) as a separate process, on an ephemeral port. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, token?: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, [join(projectRoot, 'dist/src/main.js')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      // Never the developer's own key file.
+      BOOTSTRAP_KEY_FILE: join(tmpdir(), `session-store-test-key-${process.pid}-${Date.now()}`),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -38,7 +47,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   return {
     child,
     baseUrl,
-    api: apiClient(baseUrl),
+    api: apiClient(baseUrl, token),
     log: () => log,
     exited,
     async stop(signal = 'SIGTERM') {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createKey } from '../../src/access/keys.js';
 import { digestState } from '../../src/core/json.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
@@ -15,7 +16,8 @@ describe('concurrency: many writers on two server processes sharing one database
   before(async () => {
     db = await createTestDatabase();
     const env = { DATABASE_URL: formatDatabaseUrl(db.target), CHECKPOINT_EVERY: '7', DB_POOL_SIZE: '8' };
-    servers = await Promise.all([spawnServer(env), spawnServer(env)]);
+    const { token } = await createKey(db.pool, { tenant: 'default', role: 'write' });
+    servers = await Promise.all([spawnServer(env, token), spawnServer(env, token)]);
   });
   after(async () => {
     await Promise.all((servers ?? []).map((server) => server.stop()));
@@ -109,15 +111,17 @@ describe('concurrency: many writers on two server processes sharing one database
 describe('lifecycle of the server process', function () {
   this.timeout(120_000);
   let db: TestDatabase;
+  let token: string;
   before(async () => {
     db = await createTestDatabase();
+    token = (await createKey(db.pool, { tenant: 'default', role: 'write' })).token;
   });
   after(async () => {
     await db.drop();
   });
 
   it('SIGTERM lets saves in flight finish: every answered save is stored, and the process exits 0', async () => {
-    const server = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) });
+    const server = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) }, token);
     const sid = 'shutdown';
     const inFlight = Array.from({ length: 30 }, (_, i) =>
       server.api.request('PUT', STATE, { params: { sid }, json: { i, blob: 'x'.repeat(20_000) } }).catch((error: Error) => error),
@@ -135,7 +139,7 @@ describe('lifecycle of the server process', function () {
   });
 
   it('a crashed server (SIGKILL) loses no acknowledged save', async () => {
-    const server = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) });
+    const server = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) }, token);
     const sid = 'crash';
     const acknowledged: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -143,7 +147,7 @@ describe('lifecycle of the server process', function () {
       acknowledged.push(response.body.version);
     }
     await server.stop('SIGKILL');
-    const restarted = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) });
+    const restarted = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) }, token);
     try {
       for (const version of acknowledged) {
         const response = await restarted.api.request('GET', STATE, { params: { sid }, query: { version } });

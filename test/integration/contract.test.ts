@@ -30,7 +30,7 @@ describe('contract: the router and openapi.yaml', () => {
 
   it('is not ready before the migrations are applied', async () => {
     const bare = await createTestDatabase({ migrated: false });
-    const unready = await startTestServer(bare.pool);
+    const unready = await startTestServer(bare.pool, {}, { withKey: false });
     try {
       const response = await unready.api.request('GET', '/readyz');
       expect(response.status).to.equal(503);

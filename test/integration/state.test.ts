@@ -249,10 +249,11 @@ describe('state: save, patch, load', () => {
     });
 
     it('an unknown route: 404 problem; a method the path does not take: 405 problem', async () => {
-      const unknown = await fetch(`${server.baseUrl}/v1/nothing-here`);
+      const auth = { authorization: `Bearer ${server.token}` };
+      const unknown = await fetch(`${server.baseUrl}/v1/nothing-here`, { headers: auth });
       expect(unknown.status).to.equal(404);
       expect(unknown.headers.get('content-type')).to.match(/problem\+json/);
-      const wrongMethod = await fetch(`${server.baseUrl}/v1/sessions/abc/history`, { method: 'POST' });
+      const wrongMethod = await fetch(`${server.baseUrl}/v1/sessions/abc/history`, { method: 'POST', headers: auth });
       expect(wrongMethod.status).to.equal(405);
       expect(wrongMethod.headers.get('content-type')).to.match(/problem\+json/);
       expect(wrongMethod.headers.get('allow')).to.match(/GET/);

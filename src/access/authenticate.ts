@@ -1,0 +1,42 @@
+import { parseToken, secretMatches } from '../core/apiKeyToken.js';
+import type { Queryable } from '../db/pool.js';
+import { UnauthorizedError } from '../errors.js';
+import { readApiKey, touchApiKey, type Role } from '../store/apiKeys.js';
+
+export interface Principal {
+  keyId: string;
+  tenant: string;
+  role: Role;
+  ratePerSecond: number | null;
+  rateBurst: number | null;
+}
+
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Who is calling, from an `Authorization: Bearer <key>` header. The key row is read on every
+ * request (one primary-key lookup) so that a revocation or expiry is seen by every server process
+ * on the very next request; `last_used_at` is written at most once a minute per key and process.
+ */
+export function createAuthenticator(db: Queryable, onTouchError: (error: unknown) => void) {
+  const touched = new Map<string, number>();
+
+  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) throw new UnauthorizedError('this route needs an API key: send Authorization: Bearer <key>');
+    const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
+    if (!match) throw new UnauthorizedError('the Authorization header must be "Bearer <key>"');
+    const parsed = parseToken(match[1]!);
+    if (!parsed) throw new UnauthorizedError('the API key is not one this server issues (sst_<id>_<secret>)');
+    const key = await readApiKey(db, parsed.id);
+    if (!key || !secretMatches(parsed.secret, key.secretHash)) throw new UnauthorizedError('unknown API key');
+    if (key.revokedAt) throw new UnauthorizedError('the API key was revoked');
+    if (key.expired) throw new UnauthorizedError('the API key has expired');
+
+    const now = Date.now();
+    if (now - (touched.get(key.id) ?? 0) > TOUCH_INTERVAL_MS) {
+      touched.set(key.id, now);
+      touchApiKey(db, key.id).catch(onTouchError);
+    }
+    return { keyId: key.id, tenant: key.tenant, role: key.role, ratePerSecond: key.ratePerSecond, rateBurst: key.rateBurst };
+  };
+}
