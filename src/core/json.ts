@@ -13,15 +13,26 @@ export function isJsonObject(value: Json | undefined): value is JsonObject {
  * after sorting), so that two equal states have one text and one hash whatever their key order.
  */
 export function canonicalJson(value: Json): string {
+  // Hot path (every save hashes its whole state): one string built by appending, no arrays.
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += canonicalJson(value[i]!);
+    }
+    return `${out}]`;
+  }
   const keys = Object.keys(value).sort();
-  const parts = new Array<string>(keys.length);
+  let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    parts[i] = `${JSON.stringify(key)}:${canonicalJson(value[key]!)}`;
+    if (i > 0) out += ',';
+    out += JSON.stringify(key);
+    out += ':';
+    out += canonicalJson(value[key]!);
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 export interface StateDigest {
@@ -55,51 +66,59 @@ export function jsonEqual(a: Json, b: Json): boolean {
   return true;
 }
 
-/**
- * Deepest nesting of arrays and objects in a JSON text, found without parsing it, so that an
- * absurdly deep document is refused before any recursive code walks it.
- */
-export function jsonTextDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      depth++;
-      if (depth > deepest) deepest = depth;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      depth--;
-    }
-  }
-  return deepest;
+export interface JsonInspection {
+  /** Deepest nesting of arrays and objects (a scalar is 0, `[]` and `{}` are 1). */
+  depth: number;
+  /** The JSON Pointer of the first object key named `__proto__`, if any. */
+  protoPath: string | undefined;
 }
 
 /**
- * The JSON Pointer of the first object key named `__proto__`, or undefined. Such a key cannot be
- * stored safely: applying a patch through it would reach Object.prototype in JavaScript clients.
- * Iterative, so the depth of the value does not matter.
+ * One iterative walk over a parsed value (so its depth cannot overflow the stack): how deep it
+ * nests, and where the first object key `__proto__` is. Such a key cannot be stored safely:
+ * applying a patch through it would reach Object.prototype in JavaScript clients. The walk stops
+ * as soon as it is deeper than `maxDepth` or finds such a key.
  */
-export function findProtoKey(value: Json): string | undefined {
-  const stack: Array<{ value: Json; path: string }> = [{ value, path: '' }];
+export function inspectJson(value: Json, maxDepth = Number.POSITIVE_INFINITY): JsonInspection {
+  let deepest = 0;
+  const stack: Array<{ value: Json; depth: number; path: string | undefined }> = [{ value, depth: 0, path: '' }];
   while (stack.length > 0) {
-    const { value: current, path } = stack.pop()!;
+    const { value: current, depth, path } = stack.pop()!;
     if (current === null || typeof current !== 'object') continue;
+    const level = depth + 1;
+    if (level > deepest) {
+      deepest = level;
+      if (deepest > maxDepth) return { depth: deepest, protoPath: undefined };
+    }
     if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) stack.push({ value: current[i]!, path: `${path}/${i}` });
+      for (let i = 0; i < current.length; i++) {
+        const child = current[i]!;
+        if (child !== null && typeof child === 'object') stack.push({ value: child, depth: level, path: undefined });
+      }
       continue;
     }
-    if (Object.prototype.hasOwnProperty.call(current, '__proto__')) return `${path}/__proto__`;
-    for (const key of Object.keys(current)) {
-      stack.push({ value: current[key]!, path: `${path}/${escapePointerToken(key)}` });
+    if (Object.prototype.hasOwnProperty.call(current, '__proto__')) {
+      return { depth: deepest, protoPath: `${path ?? locate(value, current)}/__proto__` };
+    }
+    for (const key in current) {
+      const child = current[key]!;
+      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: level, path: undefined });
     }
   }
-  return undefined;
+  return { depth: deepest, protoPath: undefined };
+}
+
+/** The JSON Pointer of `target` inside `root` (only for error messages: paths are not kept on the hot walk). */
+function locate(root: Json, target: Json): string {
+  const stack: Array<{ value: Json; path: string }> = [{ value: root, path: '' }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (value === target) return path;
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) value.forEach((child, i) => stack.push({ value: child, path: `${path}/${i}` }));
+    else for (const key of Object.keys(value)) stack.push({ value: value[key]!, path: `${path}/${escapePointerToken(key)}` });
+  }
+  return '';
 }
 
 /** RFC 6901: `~` becomes `~0`, `/` becomes `~1`. */

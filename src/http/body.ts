@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
-import { findProtoKey, jsonTextDepth, type Json } from '../core/json.js';
+import { inspectJson, type Json } from '../core/json.js';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 export const JSON_TYPE = 'application/json';
@@ -33,17 +33,17 @@ export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number):
   }
   const text = (ctx.request as { body?: unknown }).body;
   if (typeof text !== 'string' || text.trim() === '') throw new ValidationError('the request body is empty; send a JSON value');
-  const depth = jsonTextDepth(text);
-  if (depth > maxDepth) {
-    throw new ValidationError(`the JSON is nested ${depth} levels deep; at most ${maxDepth} are allowed (MAX_JSON_DEPTH)`);
-  }
   let value: Json;
   try {
+    // V8's JSON.parse is not recursive: absurd nesting is parsed, then refused below.
     value = JSON.parse(text) as Json;
   } catch (error) {
     throw new ValidationError(`the request body is not valid JSON: ${(error as Error).message}`);
   }
-  const protoPath = findProtoKey(value);
+  const { depth, protoPath } = inspectJson(value, maxDepth);
+  if (depth > maxDepth) {
+    throw new ValidationError(`the JSON is nested more than ${maxDepth} levels deep (MAX_JSON_DEPTH)`);
+  }
   if (protoPath !== undefined) {
     throw new ValidationError(`the object key "__proto__" (at ${protoPath}) cannot be stored safely; rename it`);
   }

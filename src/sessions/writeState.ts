@@ -14,7 +14,7 @@ import { encodeJson } from '../store/codec.js';
 import { readIdempotencyRecord, writeIdempotencyRecord } from '../store/idempotencyRecords.js';
 import { lockSessionHead, type SessionHead } from '../store/readSessionHead.js';
 import { writeCheckpoint } from '../store/writeCheckpoint.js';
-import { advanceSessionHead, insertSessionHead } from '../store/writeSessionHead.js';
+import { advanceSessionHead, insertSessionHead, type SessionHeadWrite } from '../store/writeSessionHead.js';
 import type { StoreContext } from './context.js';
 import { rebuildState } from './rebuildState.js';
 
@@ -111,7 +111,17 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
           replayed: false,
         };
       } else {
-        result = await appendVersion(ctx, connection, spec, head, headState, next, digest, now);
+        const appended = await appendVersion(
+          ctx,
+          connection,
+          { tenant, sessionId, kind: spec.kind, message: conditions.message, author: conditions.author },
+          head,
+          headState,
+          next,
+          digest,
+          now,
+        );
+        result = appended.outcome;
         written = { version: result.version, stateHash: digest.hash, state: next.state, bytes: digest.bytes };
       }
       if (conditions.idempotencyKey !== undefined) {
@@ -166,17 +176,30 @@ export async function headStateOf(ctx: StoreContext, connection: Connection, hea
   return rebuilt.state;
 }
 
-async function appendVersion(
+export interface AppendSpec {
+  tenant: string;
+  sessionId: string;
+  kind: EventKind;
+  message: string | undefined;
+  author: string | undefined;
+}
+
+/**
+ * Appends one version after `head` (undefined: the session's first) inside the caller's
+ * transaction, which holds the head row lock: the event, a checkpoint when the policy says so,
+ * and the moved head. Returns the answer and the new head, so a caller can append again.
+ */
+export async function appendVersion(
   ctx: StoreContext,
   connection: Connection,
-  spec: WriteSpec,
+  spec: AppendSpec,
   head: SessionHead | undefined,
   headState: Json | undefined,
   next: NextState,
   digest: { hash: Buffer; bytes: number },
   now: string,
-): Promise<WriteOutcome> {
-  const { tenant, sessionId, conditions } = spec;
+): Promise<{ outcome: WriteOutcome; head: SessionHead }> {
+  const { tenant, sessionId } = spec;
   const version = head ? head.headVersion + 1 : 1;
   const createdAt = head ? laterInstant(now, head.updatedAt) : now;
   const patch: Operation[] = head ? diff(headState!, next.state) : [{ op: 'add', path: '', value: next.state }];
@@ -192,6 +215,7 @@ async function appendVersion(
     : 'full';
   const writesCheckpoint = decision !== 'patch';
   const source = next.forkedFrom ?? (next.restoredFrom !== undefined ? { sessionId, version: next.restoredFrom } : undefined);
+  let headWrite: SessionHeadWrite;
 
   try {
     await appendEvent(connection, {
@@ -206,15 +230,15 @@ async function appendVersion(
       stateHash: digest.hash,
       prevHash: head ? head.headChainHash : GENESIS_HASH,
       createdAt,
-      message: conditions.message,
-      author: conditions.author,
+      message: spec.message,
+      author: spec.author,
       sourceSessionId: source?.sessionId,
       sourceVersion: source?.version,
     });
     if (writesCheckpoint) {
       await writeCheckpoint(connection, tenant, sessionId, version, await encodeJson(JSON.stringify(next.state)));
     }
-    const headWrite = {
+    headWrite = {
       tenant,
       sessionId,
       headVersion: version,
@@ -238,7 +262,7 @@ async function appendVersion(
     throw error;
   }
 
-  return {
+  const outcome: WriteOutcome = {
     sessionId,
     version,
     createdAt,
@@ -252,4 +276,10 @@ async function appendVersion(
     ...(next.forkedFrom ? { forkedFrom: next.forkedFrom } : {}),
     replayed: false,
   };
+  const newHead: SessionHead = {
+    ...headWrite,
+    createdAt: head ? head.createdAt : createdAt,
+    deletedAt: null,
+  };
+  return { outcome, head: newHead };
 }

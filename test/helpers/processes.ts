@@ -1,58 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { projectRoot } from '../../src/paths.js';
+import { spawnServerProcess, type ServerProcess as BareServerProcess } from '../../scripts/lib/serverProcess.js';
 import { apiClient, type Api } from './api.js';
 
-export interface ServerProcess {
-  child: ChildProcess;
-  baseUrl: string;
+export interface ServerProcess extends BareServerProcess {
+  /** A spec-checked client, with the given key. */
   api: Api;
-  /** Everything the process logged so far. */
-  log(): string;
-  exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** The real server (dist/src/main.js) as a separate process, on an ephemeral port. */
+/** The real server as a separate process, with a spec-checked client. */
 export async function spawnServer(env: Record<string, string>, token?: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [join(projectRoot, 'dist/src/main.js')], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      // Never the developer's own key file.
-      BOOTSTRAP_KEY_FILE: join(tmpdir(), `session-store-test-key-${process.pid}-${Date.now()}`),
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      log += chunk;
-      const match = /"message":"listening".*?"port":(\d+)/.exec(log);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) while starting:\n${log}`)));
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  return {
-    child,
-    baseUrl,
-    api: apiClient(baseUrl, token),
-    log: () => log,
-    exited,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  const server = await spawnServerProcess(env);
+  return { ...server, api: apiClient(server.baseUrl, token) };
 }

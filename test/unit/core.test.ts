@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decideStorage } from '../../src/core/checkpointPolicy.js';
-import { canonicalJson, digestState, findProtoKey, jsonTextDepth, type Json } from '../../src/core/json.js';
+import { canonicalJson, digestState, inspectJson, type Json } from '../../src/core/json.js';
 import { PatchConflictError, applyToCopy, replay } from '../../src/core/replay.js';
 import { formatInstant, parseInstant } from '../../src/core/time.js';
 
@@ -18,16 +18,18 @@ describe('core', () => {
   });
 
   describe('input checks', () => {
-    it('measures nesting without parsing and ignores brackets inside strings', () => {
-      expect(jsonTextDepth('{"a":[[1]]}')).to.equal(3);
-      expect(jsonTextDepth('"[[[[["')).to.equal(0);
-      expect(jsonTextDepth('{"a":"\\"[["}')).to.equal(1);
-      expect(jsonTextDepth('['.repeat(100000) + ']'.repeat(100000))).to.equal(100000);
+    it('measures nesting iteratively, however deep', () => {
+      expect(inspectJson({ a: [[1]] }).depth).to.equal(3);
+      expect(inspectJson('[[[[[').depth).to.equal(0);
+      expect(inspectJson([]).depth).to.equal(1);
+      expect(inspectJson(JSON.parse('['.repeat(100000) + ']'.repeat(100000)) as Json).depth).to.equal(100000);
+      expect(inspectJson(JSON.parse('['.repeat(100000) + ']'.repeat(100000)) as Json, 64).depth).to.equal(65);
     });
 
     it('finds a __proto__ key at any depth, and only that key', () => {
-      expect(findProtoKey(JSON.parse('{"a":[{"__proto__":{"x":1}}]}') as Json)).to.equal('/a/0/__proto__');
-      expect(findProtoKey({ constructor: { prototype: 1 }, '': 2 })).to.equal(undefined);
+      expect(inspectJson(JSON.parse('{"a":[{"b":1},{"__proto__":{"x":1}}]}') as Json).protoPath).to.equal('/a/1/__proto__');
+      expect(inspectJson(JSON.parse('{"~/":{"__proto__":1}}') as Json).protoPath).to.equal('/~0~1/__proto__');
+      expect(inspectJson({ constructor: { prototype: 1 }, '': 2 }).protoPath).to.equal(undefined);
     });
   });
 
