@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { HistoryPage, Json, JsonPatchOperation, Problem, SessionPage, VersionDetail, WriteAnswer } from './types.js';
+
+/** An error answer of the service, with its problem body. */
+export class SessionStoreError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(`${status} ${problem.title}: ${problem.detail}`);
+    this.name = 'SessionStoreError';
+  }
+
+  /** On a 412: the session's head version (null when it does not exist). */
+  get currentVersion(): number | null | undefined {
+    return this.problem.current_version;
+  }
+}
+
+/** The service could not be reached (or kept answering 503) after every retry. */
+export class SessionStoreUnavailableError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'SessionStoreUnavailableError';
+  }
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  /** An API key (sst_…). */
+  token: string;
+  /** Per-request timeout. Default 10 s. */
+  timeoutMs?: number;
+  /** Retries after a connection error, a timeout or a 503. Default 3. */
+  retries?: number;
+  /** First backoff; doubled on each retry, with jitter. Default 200 ms. */
+  backoffMs?: number;
+  /** fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+export interface WriteOptions {
+  /** If-Match: apply only if the head is still this version (else a SessionStoreError 412). */
+  expectedVersion?: number;
+  /** If-None-Match: * — create only. */
+  createOnly?: boolean;
+  message?: string;
+  author?: string;
+  /** Default: a fresh UUID per call, reused by its retries, so a retry never writes twice. */
+  idempotencyKey?: string;
+}
+
+export interface Loaded<T = Json> {
+  state: T;
+  version: number;
+}
+
+export interface SessionStoreClient {
+  save(sessionId: string, state: Json, options?: WriteOptions): Promise<WriteAnswer>;
+  patch(sessionId: string, patch: JsonPatchOperation[], options?: WriteOptions): Promise<WriteAnswer>;
+  /** The latest state, or the one at `version` / `at`; undefined when the session does not exist. */
+  load<T = Json>(sessionId: string, options?: { version?: number; at?: string | Date }): Promise<Loaded<T> | undefined>;
+  history(sessionId: string, options?: { limit?: number; before?: number; from?: string | Date; to?: string | Date }): Promise<HistoryPage>;
+  version(sessionId: string, version: number): Promise<VersionDetail>;
+  diff(sessionId: string, from: number, to: number): Promise<JsonPatchOperation[]>;
+  restore(sessionId: string, target: { version: number } | { at: string | Date }, options?: Omit<WriteOptions, 'createOnly'>): Promise<WriteAnswer>;
+  fork(sessionId: string, to: string, options?: { version?: number; message?: string; author?: string; idempotencyKey?: string }): Promise<WriteAnswer>;
+  delete(sessionId: string, options?: { purge?: boolean; expectedVersion?: number }): Promise<void>;
+  list(options?: { prefix?: string; limit?: number; cursor?: string }): Promise<SessionPage>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const instant = (value: string | Date): string => (value instanceof Date ? value.toISOString() : value);
+
+/** A client of the session-state store's HTTP API (v1). */
+export function createClient(options: ClientOptions): SessionStoreClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retries = options.retries ?? 3;
+  const backoffMs = options.backoffMs ?? 200;
+  const doFetch = options.fetch ?? fetch;
+
+  async function request(
+    method: string,
+    path: string,
+    init: { query?: Record<string, string | number | boolean | undefined>; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<Response> {
+    const url = new URL(`${baseUrl}${path}`);
+    for (const [name, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    const headers = { authorization: `Bearer ${options.token}`, ...init.headers };
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      try {
+        const response = await doFetch(url, { method, headers, body: init.body, signal: AbortSignal.timeout(timeoutMs) });
+        if (response.status === 503 && attempt < retries) {
+          lastError = new Error('503 Service Unavailable');
+          await response.body?.cancel();
+          continue;
+        }
+        if (response.status >= 400) {
+          const text = await response.text();
+          let problem: Problem;
+          try {
+            problem = JSON.parse(text) as Problem;
+          } catch {
+            problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 500) };
+          }
+          throw new SessionStoreError(response.status, problem);
+        }
+        return response;
+      } catch (error) {
+        if (error instanceof SessionStoreError) throw error;
+        lastError = error;
+      }
+    }
+    throw new SessionStoreUnavailableError(`${method} ${path}: no answer after ${retries + 1} attempts`, lastError);
+  }
+
+  function writeHeaders(writeOptions: WriteOptions, contentType: string): Record<string, string> {
+    return {
+      'content-type': contentType,
+      'idempotency-key': writeOptions.idempotencyKey ?? randomUUID(),
+      ...(writeOptions.expectedVersion !== undefined ? { 'if-match': `"${writeOptions.expectedVersion}"` } : {}),
+      ...(writeOptions.createOnly ? { 'if-none-match': '*' } : {}),
+    };
+  }
+
+  const sessionPath = (sessionId: string): string => `/v1/sessions/${encodeURIComponent(sessionId)}`;
+  const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
+
+  return {
+    async save(sessionId, state, writeOptions = {}) {
+      const response = await request('PUT', `${sessionPath(sessionId)}/state`, {
+        query: { message: writeOptions.message, author: writeOptions.author },
+        headers: writeHeaders(writeOptions, 'application/json'),
+        body: JSON.stringify(state),
+      });
+      return json<WriteAnswer>(response);
+    },
+    async patch(sessionId, patch, writeOptions = {}) {
+      const response = await request('PATCH', `${sessionPath(sessionId)}/state`, {
+        query: { message: writeOptions.message, author: writeOptions.author },
+        headers: writeHeaders(writeOptions, 'application/json-patch+json'),
+        body: JSON.stringify(patch),
+      });
+      return json<WriteAnswer>(response);
+    },
+    async load<T>(sessionId: string, loadOptions: { version?: number; at?: string | Date } = {}) {
+      try {
+        const response = await request('GET', `${sessionPath(sessionId)}/state`, {
+          query: { version: loadOptions.version, at: loadOptions.at === undefined ? undefined : instant(loadOptions.at) },
+        });
+        return { state: (await response.json()) as T, version: Number(response.headers.get('snapshot-version')) };
+      } catch (error) {
+        if (error instanceof SessionStoreError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
+    async history(sessionId, historyOptions = {}) {
+      const { from, to, ...rest } = historyOptions;
+      const response = await request('GET', `${sessionPath(sessionId)}/history`, {
+        query: { ...rest, from: from === undefined ? undefined : instant(from), to: to === undefined ? undefined : instant(to) },
+      });
+      return json<HistoryPage>(response);
+    },
+    async version(sessionId, version) {
+      return json<VersionDetail>(await request('GET', `${sessionPath(sessionId)}/versions/${version}`));
+    },
+    async diff(sessionId, from, to) {
+      return json<JsonPatchOperation[]>(await request('GET', `${sessionPath(sessionId)}/diff`, { query: { from, to } }));
+    },
+    async restore(sessionId, target, writeOptions = {}) {
+      const body = 'version' in target ? { version: target.version } : { at: instant(target.at) };
+      const response = await request('POST', `${sessionPath(sessionId)}/restore`, {
+        headers: writeHeaders(writeOptions, 'application/json'),
+        body: JSON.stringify({ ...body, message: writeOptions.message, author: writeOptions.author }),
+      });
+      return json<WriteAnswer>(response);
+    },
+    async fork(sessionId, to, forkOptions = {}) {
+      const { idempotencyKey, ...rest } = forkOptions;
+      const response = await request('POST', `${sessionPath(sessionId)}/fork`, {
+        headers: writeHeaders({ idempotencyKey }, 'application/json'),
+        body: JSON.stringify({ to, ...rest }),
+      });
+      return json<WriteAnswer>(response);
+    },
+    async delete(sessionId, deleteOptions = {}) {
+      await request('DELETE', sessionPath(sessionId), {
+        query: { purge: deleteOptions.purge ? true : undefined },
+        headers: deleteOptions.expectedVersion !== undefined ? { 'if-match': `"${deleteOptions.expectedVersion}"` } : {},
+      });
+    },
+    async list(listOptions = {}) {
+      return json<SessionPage>(await request('GET', '/v1/sessions', { query: listOptions }));
+    },
+  };
+}

@@ -1,0 +1,10 @@
+/**
+ * The Node/TypeScript client of the session-state store:
+ *
+ *   import { createClient, createKeyValueStore } from 'session-state-store';
+ */
+export { createClient, SessionStoreError, SessionStoreUnavailableError } from './client.js';
+export type { ClientOptions, Loaded, SessionStoreClient, WriteOptions } from './client.js';
+export { createKeyValueStore } from './keyValueStore.js';
+export type { KeyValueStore, KeyValueStoreOptions } from './keyValueStore.js';
+export type * from './types.js';

@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import { createClient, createKeyValueStore, SessionStoreError, type SessionStoreClient } from '../../src/client/index.js';
+import { startTestServer, type TestServer } from '../helpers/api.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+describe('Node client', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let server: TestServer;
+  let client: SessionStoreClient;
+
+  before(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db.pool);
+    client = createClient({ baseUrl: server.baseUrl, token: server.token });
+  });
+  after(async () => {
+    await server.close();
+    await db.drop();
+  });
+
+  const versions = async (sid: string): Promise<number> => (await client.history(sid, { limit: 1000 })).items.length;
+
+  it('saves, loads, lists history, diffs, restores, forks and deletes', async () => {
+    const first = await client.save('n-1', { step: 1, items: ['a'] }, { message: 'start' });
+    expect(first).to.include({ version: 1, changed: true });
+    await client.save('n-1', { step: 2, items: ['a', 'b'] }, { expectedVersion: 1 });
+    expect(await client.load('n-1')).to.deep.equal({ state: { step: 2, items: ['a', 'b'] }, version: 2 });
+    expect((await client.load('n-1', { version: 1 }))!.state).to.deep.equal({ step: 1, items: ['a'] });
+    expect((await client.load('n-1', { at: new Date(Date.now() + 60_000) }))!.version).to.equal(2);
+    const history = await client.history('n-1');
+    expect(history.items.map((item) => item.version)).to.deep.equal([2, 1]);
+    expect(history.items[1]!.message).to.equal('start');
+    expect((await client.version('n-1', 2)).patch.length).to.be.greaterThan(0);
+    expect(await client.diff('n-1', 1, 2)).to.deep.include({ op: 'add', path: '/items/1', value: 'b' });
+    expect((await client.patch('n-1', [{ op: 'replace', path: '/step', value: 3 }])).version).to.equal(3);
+    expect((await client.restore('n-1', { version: 1 })).restored_from).to.equal(1);
+    expect((await client.fork('n-1', 'n-1-copy')).forked_from).to.deep.equal({ session_id: 'n-1', version: 4 });
+    expect((await client.list({ prefix: 'n-1' })).items.map((item) => item.session_id).sort()).to.deep.equal(['n-1', 'n-1-copy']);
+    await client.delete('n-1-copy', { purge: true });
+    expect(await client.load('n-1-copy')).to.equal(undefined);
+  });
+
+  it('raises typed errors carrying the problem body; a conflict carries current_version', async () => {
+    await client.save('n-2', { a: 1 });
+    const conflict = await client.save('n-2', { a: 2 }, { expectedVersion: 7 }).catch((error: unknown) => error);
+    expect(conflict).to.be.instanceOf(SessionStoreError);
+    expect((conflict as SessionStoreError).status).to.equal(412);
+    expect((conflict as SessionStoreError).currentVersion).to.equal(1);
+    const unauthorized = await createClient({ baseUrl: server.baseUrl, token: 'sst_0123456789ab_' + 'x'.repeat(43) })
+      .load('n-2')
+      .catch((error: unknown) => error);
+    expect((unauthorized as SessionStoreError).status).to.equal(401);
+    expect((unauthorized as SessionStoreError).problem.detail).to.match(/unknown API key/);
+    const bad = await client.patch('n-2', [{ op: 'remove', path: '/missing' }]).catch((error: unknown) => error);
+    expect((bad as SessionStoreError).status).to.equal(422);
+  });
+
+  it('retries a save whose answer was lost with the same Idempotency-Key: one version, not two', async () => {
+    let calls = 0;
+    const keys: string[] = [];
+    const flaky: typeof fetch = async (input, init) => {
+      calls++;
+      keys.push(new Headers(init?.headers).get('idempotency-key') ?? '');
+      const response = await fetch(input, init);
+      if (calls === 1) throw new TypeError('fetch failed: the connection dropped before the answer arrived');
+      return response;
+    };
+    const retrying = createClient({ baseUrl: server.baseUrl, token: server.token, fetch: flaky, backoffMs: 5 });
+    await client.save('n-3', { n: 0 });
+    const answer = await retrying.save('n-3', { n: 1 });
+    expect(calls).to.equal(2);
+    expect(keys[0]).to.equal(keys[1]);
+    expect(answer.version).to.equal(2);
+    expect(await versions('n-3')).to.equal(2);
+  });
+
+  it('retries on 503 with backoff, then gives up with SessionStoreUnavailableError', async () => {
+    let calls = 0;
+    const unavailable: typeof fetch = async (input, init) => {
+      calls++;
+      if (calls <= 2) return new Response('{}', { status: 503 });
+      return fetch(input, init);
+    };
+    const retrying = createClient({ baseUrl: server.baseUrl, token: server.token, fetch: unavailable, backoffMs: 5 });
+    expect((await retrying.save('n-4', { ok: true })).version).to.equal(1);
+    expect(calls).to.equal(3);
+    const down = createClient({ baseUrl: 'http://127.0.0.1:9', token: server.token, retries: 2, backoffMs: 5, timeoutMs: 500 });
+    const error = await down.load('x').catch((caught: unknown) => caught);
+    expect((error as Error).name).to.equal('SessionStoreUnavailableError');
+  });
+
+  describe('key-value adapter', () => {
+    it('batches the sets of one debounce window into one write, and reads its own writes', async () => {
+      const store = createKeyValueStore({ client, sessionId: 'kv-1', debounceMs: 50 });
+      await store.restore();
+      await store.set({ 'creds.json': { me: 'bot' }, 'pre-key-1.json': { k: 1 } });
+      await store.set({ 'pre-key-2.json': { k: 2 }, 'pre-key-1.json': null });
+      expect(await store.get(['creds.json', 'pre-key-1.json', 'pre-key-2.json'])).to.deep.equal({
+        'creds.json': { me: 'bot' },
+        'pre-key-1.json': undefined,
+        'pre-key-2.json': { k: 2 },
+      });
+      await store.flush();
+      expect(await versions('kv-1')).to.equal(1);
+      await store.set({ 'app-state/sync~key/1': { x: 1 } });
+      await store.set({ 'pre-key-2.json': null });
+      await store.close();
+      expect(await versions('kv-1')).to.equal(2);
+      expect((await client.load('kv-1'))!.state).to.deep.equal({ 'creds.json': { me: 'bot' }, 'app-state/sync~key/1': { x: 1 } });
+
+      const restarted = createKeyValueStore({ client, sessionId: 'kv-1' });
+      await restarted.restore();
+      expect(await restarted.get(['creds.json', 'app-state/sync~key/1'])).to.deep.equal({ 'creds.json': { me: 'bot' }, 'app-state/sync~key/1': { x: 1 } });
+    });
+
+    it('two adapters racing on one session: one gets a 412, re-reads, and nothing is lost', async () => {
+      await client.save('kv-2', { shared: 0 });
+      const a = createKeyValueStore({ client, sessionId: 'kv-2', debounceMs: 10_000 });
+      const b = createKeyValueStore({ client, sessionId: 'kv-2', debounceMs: 10_000 });
+      await Promise.all([a.restore(), b.restore()]);
+      for (let round = 0; round < 5; round++) {
+        await a.set({ [`a-${round}`]: round, shared: `a${round}` });
+        await b.set({ [`b-${round}`]: round });
+        await Promise.all([a.flush(), b.flush()]);
+      }
+      const { state } = (await client.load<Record<string, unknown>>('kv-2'))!;
+      for (let round = 0; round < 5; round++) {
+        expect(state[`a-${round}`], `a-${round}`).to.equal(round);
+        expect(state[`b-${round}`], `b-${round}`).to.equal(round);
+      }
+      expect(state.shared).to.equal('a4');
+      expect(await versions('kv-2')).to.equal(11);
+    });
+  });
+});
