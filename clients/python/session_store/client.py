@@ -1,0 +1,194 @@
+"""HTTP client of the session-state store, standard library only (Python 3.9+)."""
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import random
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Union
+
+from .encoding import decode, encode
+from .errors import ConnectionFailed, NotFound, error_for
+
+Instant = Union[str, dt.datetime]
+
+
+class Loaded(NamedTuple):
+    state: Any
+    version: int
+
+
+def _instant(value: Instant) -> str:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)  # a naive instant is read as UTC
+        return value.isoformat()
+    return value
+
+
+class Client:
+    """A client of the HTTP API (v1).
+
+    States go through the lossless encoding (``session_store.encoding``) on the way in and out,
+    so datetimes, Decimals, sets, DataFrames… come back as they were saved; plain JSON is stored
+    as it is. Pass ``codec=False`` to send and receive plain JSON only.
+
+    Connection errors, timeouts and 503 answers are retried ``retries`` times with exponential
+    backoff; every write carries an Idempotency-Key (a fresh UUID unless given) that its retries
+    reuse, so a retry can never write two versions.
+    """
+
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.codec = codec
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, query: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None, body: Optional[bytes] = None):
+        url = self.base_url + path
+        params = {key: value for key, value in (query or {}).items() if value is not None}
+        if params:
+            url += "?" + urllib.parse.urlencode({key: str(value).lower() if isinstance(value, bool) else value for key, value in params.items()})
+        all_headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})}
+        last_error: Optional[BaseException] = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
+            request = urllib.request.Request(url, data=body, method=method, headers=all_headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.status, dict(response.headers.items()), response.read()
+            except urllib.error.HTTPError as error:
+                data = error.read()
+                if error.code == 503 and attempt < self.retries:
+                    last_error = error
+                    continue
+                try:
+                    problem = json.loads(data)
+                except ValueError:
+                    problem = {"title": error.reason, "status": error.code, "detail": data[:500].decode("utf-8", "replace")}
+                raise error_for(error.code, problem, dict(error.headers.items())) from None
+            except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError, TimeoutError) as error:
+                last_error = error
+        raise ConnectionFailed(f"{method} {path}: no answer after {self.retries + 1} attempts: {last_error}")
+
+    def _json(self, *args: Any, **kwargs: Any) -> Any:
+        _, _, data = self._request(*args, **kwargs)
+        return json.loads(data) if data else None
+
+    def _write_headers(self, content_type: str, expected_version: Optional[int], idempotency_key: Optional[str], create_only: bool = False) -> Dict[str, str]:
+        headers = {"Content-Type": content_type, "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        if expected_version is not None:
+            headers["If-Match"] = f'"{expected_version}"'
+        if create_only:
+            headers["If-None-Match"] = "*"
+        return headers
+
+    def _body(self, state: Any) -> bytes:
+        value = encode(state) if self.codec else state
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+    @staticmethod
+    def _path(sid: str) -> str:
+        return "/v1/sessions/" + urllib.parse.quote(sid, safe="")
+
+    # -- the API ----------------------------------------------------------------------------
+
+    def save(self, sid: str, state: Any, expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, create_only: bool = False) -> Dict[str, Any]:
+        """Saves the whole state; answers {version, changed, created_at, ...}."""
+        return self._json(
+            "PUT", self._path(sid) + "/state",
+            query={"message": message, "author": author},
+            headers=self._write_headers("application/json", expected_version, idempotency_key, create_only),
+            body=self._body(state),
+        )
+
+    def patch(self, sid: str, operations: List[Dict[str, Any]], expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None) -> Dict[str, Any]:
+        """Applies an RFC 6902 JSON Patch to the head state, atomically."""
+        return self._json(
+            "PATCH", self._path(sid) + "/state",
+            query={"message": message, "author": author},
+            headers=self._write_headers("application/json-patch+json", expected_version, idempotency_key),
+            body=json.dumps(operations, allow_nan=False).encode("utf-8"),
+        )
+
+    def load_versioned(self, sid: str, version: Optional[int] = None, at: Optional[Instant] = None) -> Loaded:
+        """The state (latest, at `version`, or at instant `at`) and its version; NotFound if none."""
+        _, headers, data = self._request("GET", self._path(sid) + "/state", query={"version": version, "at": None if at is None else _instant(at)})
+        value = json.loads(data)
+        version_header = next((v for k, v in headers.items() if k.lower() == "snapshot-version"), "0")
+        return Loaded(decode(value) if self.codec else value, int(version_header))
+
+    def load(self, sid: str, version: Optional[int] = None, at: Optional[Instant] = None) -> Any:
+        """The state (latest, at `version`, or at instant `at`); raises NotFound if there is none."""
+        return self.load_versioned(sid, version, at).state
+
+    def exists(self, sid: str) -> bool:
+        try:
+            self._request("HEAD", self._path(sid) + "/state")
+            return True
+        except NotFound:
+            return False
+
+    def history(self, sid: str, limit: Optional[int] = None, before: Optional[int] = None, from_: Optional[Instant] = None, to: Optional[Instant] = None) -> Dict[str, Any]:
+        """One page of history, newest first: {items: [...], next}."""
+        return self._json("GET", self._path(sid) + "/history", query={
+            "limit": limit, "before": before,
+            "from": None if from_ is None else _instant(from_), "to": None if to is None else _instant(to),
+        })
+
+    def iter_history(self, sid: str, page_size: int = 100) -> Iterator[Dict[str, Any]]:
+        """Every history item, newest first, across pages."""
+        before = None
+        while True:
+            page = self.history(sid, limit=page_size, before=before)
+            yield from page["items"]
+            before = page["next"]
+            if before is None:
+                return
+
+    def version(self, sid: str, n: int) -> Dict[str, Any]:
+        """One version: its metadata and its RFC 6902 patch."""
+        return self._json("GET", self._path(sid) + f"/versions/{int(n)}")
+
+    def diff(self, sid: str, from_version: int, to_version: int) -> List[Dict[str, Any]]:
+        """The RFC 6902 patch from one version's state to another's."""
+        return self._json("GET", self._path(sid) + "/diff", query={"from": from_version, "to": to_version})
+
+    def restore(self, sid: str, version: Optional[int] = None, at: Optional[Instant] = None, message: Optional[str] = None, *, author: Optional[str] = None, expected_version: Optional[int] = None, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """Appends a new version equal to an earlier one (by version or instant)."""
+        if (version is None) == (at is None):
+            raise ValueError("restore takes either version or at")
+        body: Dict[str, Any] = {"version": version} if version is not None else {"at": _instant(at)}  # type: ignore[arg-type]
+        if message is not None:
+            body["message"] = message
+        if author is not None:
+            body["author"] = author
+        return self._json("POST", self._path(sid) + "/restore", headers=self._write_headers("application/json", expected_version, idempotency_key), body=json.dumps(body).encode())
+
+    def fork(self, sid: str, to: str, version: Optional[int] = None, message: Optional[str] = None, *, author: Optional[str] = None, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """A new session `to` whose version 1 is `version` (default: the head) of `sid`."""
+        body: Dict[str, Any] = {"to": to}
+        for key, value in (("version", version), ("message", message), ("author", author)):
+            if value is not None:
+                body[key] = value
+        return self._json("POST", self._path(sid) + "/fork", headers=self._write_headers("application/json", None, idempotency_key), body=json.dumps(body).encode())
+
+    def delete(self, sid: str, purge: bool = False, expected_version: Optional[int] = None) -> None:
+        """Tombstones the session (every later access: Gone), or with purge=True erases it."""
+        headers = {"If-Match": f'"{expected_version}"'} if expected_version is not None else {}
+        self._request("DELETE", self._path(sid), query={"purge": True if purge else None}, headers=headers)
+
+    def list_sessions(self, prefix: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
+        """Live sessions, most recently updated first: {items: [...], next}."""
+        return self._json("GET", "/v1/sessions", query={"prefix": prefix, "limit": limit, "cursor": cursor})

@@ -1,0 +1,149 @@
+import datetime as dt
+import decimal
+import http.server
+import threading
+import unittest
+import urllib.request
+
+from session_store import Client, ConnectionFailed, Gone, NotFound, PreconditionFailed, Unauthorized, Unprocessable, BadRequest
+
+from .support import BASE_URL, new_sid, require_server
+
+
+class ClientTest(unittest.TestCase):
+    def setUp(self):
+        self.client = require_server(self)
+
+    def test_save_load_history_diff_restore_fork_delete(self):
+        sid = new_sid()
+        first = self.client.save(sid, {"step": 1, "when": dt.date(2026, 1, 1)}, message="first", author="tester")
+        self.assertEqual((first["version"], first["changed"]), (1, True))
+        second = self.client.save(sid, {"step": 2, "when": dt.date(2026, 1, 2), "price": decimal.Decimal("9.99")}, expected_version=1)
+        self.assertEqual(second["version"], 2)
+        unchanged = self.client.save(sid, {"step": 2, "when": dt.date(2026, 1, 2), "price": decimal.Decimal("9.99")})
+        self.assertEqual((unchanged["version"], unchanged["changed"]), (2, False))
+
+        self.assertEqual(self.client.load(sid), {"step": 2, "when": dt.date(2026, 1, 2), "price": decimal.Decimal("9.99")})
+        self.assertEqual(self.client.load(sid, version=1), {"step": 1, "when": dt.date(2026, 1, 1)})
+        self.assertEqual(self.client.load_versioned(sid, at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)).version, 2)
+
+        items = list(self.client.iter_history(sid, page_size=1))
+        self.assertEqual([item["version"] for item in items], [2, 1])
+        self.assertEqual((items[1]["message"], items[1]["author"]), ("first", "tester"))
+        self.assertEqual(self.client.version(sid, 2)["version"], 2)
+        self.assertIn({"op": "replace", "path": "/step", "value": 2}, self.client.diff(sid, 1, 2))
+
+        patched = self.client.patch(sid, [{"op": "replace", "path": "/step", "value": 3}])
+        self.assertEqual(patched["kind"], "patch")
+        restored = self.client.restore(sid, version=1, message="undo")
+        self.assertEqual(restored["restored_from"], 1)
+        self.assertEqual(self.client.load(sid), {"step": 1, "when": dt.date(2026, 1, 1)})
+
+        copy = new_sid("copy")
+        self.assertEqual(self.client.fork(sid, copy, version=2)["forked_from"], {"session_id": sid, "version": 2})
+        self.assertIn(copy, [item["session_id"] for item in self.client.list_sessions(prefix="copy-")["items"]])
+        self.client.delete(copy)
+        with self.assertRaises(Gone):
+            self.client.load(copy)
+        self.client.delete(copy, purge=True)
+        with self.assertRaises(NotFound):
+            self.client.load(copy)
+        self.assertFalse(self.client.exists(copy))
+
+    def test_typed_errors_carry_the_problem(self):
+        sid = new_sid()
+        self.client.save(sid, {"a": 1})
+        with self.assertRaises(PreconditionFailed) as conflict:
+            self.client.save(sid, {"a": 2}, expected_version=5)
+        self.assertEqual(conflict.exception.current_version, 1)
+        self.assertEqual(conflict.exception.status, 412)
+        with self.assertRaises(Unprocessable):
+            self.client.patch(sid, [{"op": "remove", "path": "/missing"}])
+        with self.assertRaises(BadRequest) as bad:
+            self.client.load("not a valid id")
+        self.assertIn("session id", bad.exception.detail)
+        with self.assertRaises(Unauthorized):
+            Client(BASE_URL, "sst_0123456789ab_" + "A" * 43).load(sid)
+        with self.assertRaises(Unprocessable):
+            self.client.save(sid, {"a": 3}, idempotency_key="reused")
+            self.client.save(sid, {"a": 4}, idempotency_key="reused")
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """Forwards to the real server; misbehaves on the first request as `mode` says."""
+
+    mode = "drop-answer"
+    seen = 0
+    keys = []
+
+    def _forward(self):
+        cls = type(self)
+        cls.seen += 1
+        cls.keys.append(self.headers.get("Idempotency-Key"))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if cls.seen == 1 and cls.mode == "unavailable":
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+        request = urllib.request.Request(BASE_URL + self.path, data=body, method=self.command, headers=headers)
+        try:
+            with urllib.request.urlopen(request) as response:
+                status, data, out_headers = response.status, response.read(), response.headers
+        except urllib.error.HTTPError as error:
+            status, data, out_headers = error.code, error.read(), error.headers
+        if cls.seen == 1 and cls.mode == "drop-answer":
+            self.close_connection = True  # the save happened; the answer never arrives
+            return
+        self.send_response(status)
+        for key, value in out_headers.items():
+            if key.lower() not in ("transfer-encoding", "connection", "content-length", "date"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = _forward
+
+    def log_message(self, *args):
+        pass
+
+
+class RetryTest(unittest.TestCase):
+    def setUp(self):
+        self.direct = require_server(self)
+        _Proxy.seen = 0
+        _Proxy.keys = []
+        self.proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+        threading.Thread(target=self.proxy.serve_forever, daemon=True).start()
+        self.client = Client(f"http://127.0.0.1:{self.proxy.server_address[1]}", self.direct.token, retries=3, backoff=0.01)
+
+    def tearDown(self):
+        self.proxy.shutdown()
+        self.proxy.server_close()
+
+    def test_a_save_whose_answer_was_lost_is_retried_with_the_same_key_and_written_once(self):
+        _Proxy.mode = "drop-answer"
+        sid = new_sid()
+        self.direct.save(sid, {"n": 0})
+        answer = self.client.save(sid, {"n": 1})
+        self.assertEqual(_Proxy.seen, 2)
+        self.assertEqual(_Proxy.keys[0], _Proxy.keys[1])
+        self.assertEqual(answer["version"], 2)
+        self.assertEqual(len(self.direct.history(sid)["items"]), 2)
+
+    def test_503_is_retried(self):
+        _Proxy.mode = "unavailable"
+        sid = new_sid()
+        self.assertEqual(self.client.save(sid, {"n": 1})["version"], 1)
+        self.assertEqual(_Proxy.seen, 2)
+
+    def test_an_unreachable_server_raises_connection_failed_after_the_retries(self):
+        with self.assertRaises(ConnectionFailed):
+            Client("http://127.0.0.1:9", "sst_x", retries=1, backoff=0.01, timeout=0.5).load("x")
+
+
+if __name__ == "__main__":
+    unittest.main()
