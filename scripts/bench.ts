@@ -27,6 +27,7 @@ import { createLogger, silentLogger } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
 import { importStates } from '../src/sessions/importStates.js';
 import { loadState } from '../src/sessions/load.js';
+import { runMain } from './lib/cli.js';
 import { readWorkload, sharedWorkloadFiles, SHARED_WORKLOADS_DIR, syntheticWorkloads, type Workload } from './lib/workloads.js';
 import { spawnServerProcess, type ServerProcess } from './lib/serverProcess.js';
 
@@ -570,10 +571,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain('bench', main);

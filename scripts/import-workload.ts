@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { selectRows } from '../src/db/pool.js';
 import { verifyHistory } from '../src/sessions/verifyHistory.js';
+import { runMain } from './lib/cli.js';
 import { readWorkload, sharedWorkloadFiles } from './lib/workloads.js';
 import { startService } from './lib/inProcessServer.js';
 
@@ -71,10 +72,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`import-workload failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain('import-workload', main);

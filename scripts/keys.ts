@@ -11,21 +11,15 @@
  */
 import { parseArgs } from 'node:util';
 import { createKey, listKeys, revokeKey, ROLES, TENANT_PATTERN } from '../src/access/keys.js';
-import { loadConfig } from '../src/config.js';
-import { migrate } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/openDatabase.js';
-import { createPool } from '../src/db/pool.js';
 import { formatInstant, parseInstant } from '../src/core/time.js';
-import { createLogger } from '../src/log.js';
 import type { Role } from '../src/store/apiKeys.js';
 import { keyView } from '../src/http/routes/keys.js';
+import { runMain, UsageError, withServiceDatabase } from './lib/cli.js';
 
 const USAGE = `usage:
   npm run keys -- create --tenant <t> [--role read|write|admin] [--expires <RFC 3339 instant>] [--description <text>] [--rate <per second> [--burst <n>]]
   npm run keys -- list [--tenant <t>] [--json]
   npm run keys -- revoke <key id>`;
-
-class UsageError extends Error {}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -50,11 +44,7 @@ async function main(): Promise<number> {
     throw new UsageError('--tenant must be 1 to 64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit');
   }
 
-  const config = loadConfig();
-  const { target, local } = await openDatabase(config.database, createLogger('warn'));
-  await migrate(target);
-  const pool = createPool(target, 2);
-  try {
+  return withServiceDatabase(async (pool) => {
     switch (command) {
       case 'create': {
         if (!values.tenant) throw new UsageError('create needs --tenant');
@@ -105,20 +95,7 @@ async function main(): Promise<number> {
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
-  } finally {
-    await pool.end();
-    await local?.stop();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`keys failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain('keys', main, USAGE);

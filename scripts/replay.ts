@@ -6,14 +6,11 @@
  */
 import { parseArgs } from 'node:util';
 import type { Operation } from 'fast-json-patch';
-import { loadConfig } from '../src/config.js';
-import { migrate } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/openDatabase.js';
-import { createPool } from '../src/db/pool.js';
 import { findVersionAt } from '../src/store/findVersionAt.js';
 import { formatInstant, parseInstant } from '../src/core/time.js';
-import { createLogger } from '../src/log.js';
 import { HistoryMismatch, verifyHistory } from '../src/sessions/verifyHistory.js';
+import { NotFoundError } from '../src/errors.js';
+import { runMain, withServiceDatabase } from './lib/cli.js';
 
 const USAGE = 'usage: npm run replay -- <session id> [--to N | --at <instant>] [--verify] [--json] [--tenant T]';
 
@@ -55,66 +52,58 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const config = loadConfig();
-  const logger = createLogger('warn');
-  const { target, local } = await openDatabase(config.database, logger);
-  await migrate(target);
-  const pool = createPool(target, 2);
-  try {
-    let last = to;
-    if (at !== undefined) {
-      last = await findVersionAt(pool, values.tenant!, sessionId, at);
-      if (last === undefined) {
-        process.stderr.write(`session ${sessionId} had no version at ${values.at}\n`);
+  return withServiceDatabase(async (pool) => {
+    try {
+      let last = to;
+      if (at !== undefined) {
+        last = await findVersionAt(pool, values.tenant!, sessionId, at);
+        if (last === undefined) {
+          process.stderr.write(`session ${sessionId} had no version at ${values.at}\n`);
+          return 1;
+        }
+      }
+      const printed: unknown[] = [];
+      const result = await verifyHistory(pool, values.tenant!, sessionId, {
+        ...(last !== undefined ? { to: last } : {}),
+        visit: ({ event, patch }) => {
+          if (values.json) {
+            printed.push({
+              version: event.version,
+              created_at: formatInstant(event.createdAt),
+              kind: event.kind,
+              message: event.message,
+              author: event.author,
+              ops: event.ops,
+              patch_bytes: event.patchBytes,
+              state_bytes: event.stateBytes,
+              state_hash: event.stateHash.toString('hex'),
+              patch,
+            });
+            return;
+          }
+          const note = [event.message && `"${event.message}"`, event.author && `by ${event.author}`].filter(Boolean).join(' ');
+          process.stdout.write(
+            `v${event.version}  ${formatInstant(event.createdAt)}  ${event.kind}  ${event.ops} op(s), ${event.patchBytes} B patch, ${event.stateBytes} B state${note ? `  ${note}` : ''}\n      ${compactPatch(patch)}\n`,
+          );
+        },
+      });
+      if (values.json) process.stdout.write(`${JSON.stringify(printed, null, 2)}\n`);
+      if (values.verify) {
+        process.stderr.write(`verified: ${result.versions} version(s), ${result.checkpoints} checkpoint(s), hashes and chain intact\n`);
+      }
+      return 0;
+    } catch (error) {
+      if (error instanceof HistoryMismatch) {
+        process.stderr.write(`MISMATCH in session ${sessionId} at ${error.message}\n`);
         return 1;
       }
+      if (error instanceof NotFoundError) {
+        process.stderr.write(`${error.message} (tenant ${values.tenant})\n`);
+        return 1;
+      }
+      throw error;
     }
-    const printed: unknown[] = [];
-    const result = await verifyHistory(pool, values.tenant!, sessionId, {
-      ...(last !== undefined ? { to: last } : {}),
-      visit: ({ event, patch }) => {
-        if (values.json) {
-          printed.push({
-            version: event.version,
-            created_at: formatInstant(event.createdAt),
-            kind: event.kind,
-            message: event.message,
-            author: event.author,
-            ops: event.ops,
-            patch_bytes: event.patchBytes,
-            state_bytes: event.stateBytes,
-            state_hash: event.stateHash.toString('hex'),
-            patch,
-          });
-          return;
-        }
-        const note = [event.message && `"${event.message}"`, event.author && `by ${event.author}`].filter(Boolean).join(' ');
-        process.stdout.write(
-          `v${event.version}  ${formatInstant(event.createdAt)}  ${event.kind}  ${event.ops} op(s), ${event.patchBytes} B patch, ${event.stateBytes} B state${note ? `  ${note}` : ''}\n      ${compactPatch(patch)}\n`,
-        );
-      },
-    });
-    if (values.json) process.stdout.write(`${JSON.stringify(printed, null, 2)}\n`);
-    if (values.verify) {
-      process.stderr.write(`verified: ${result.versions} version(s), ${result.checkpoints} checkpoint(s), hashes and chain intact\n`);
-    }
-    return 0;
-  } catch (error) {
-    if (error instanceof HistoryMismatch) {
-      process.stderr.write(`MISMATCH in session ${sessionId} at ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  } finally {
-    await pool.end();
-    await local?.stop();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`replay failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain('replay', main, USAGE);

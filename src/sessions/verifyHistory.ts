@@ -3,6 +3,7 @@ import { chainHash, GENESIS_HASH } from '../core/chain.js';
 import { digestState, type Json } from '../core/json.js';
 import { replay } from '../core/replay.js';
 import type { Queryable } from '../db/pool.js';
+import { NotFoundError } from '../errors.js';
 import { decodeJson } from '../store/codec.js';
 import { readCheckpointRange } from '../store/readCheckpointRange.js';
 import { readEventRange } from '../store/readEventRange.js';
@@ -40,7 +41,7 @@ export async function verifyHistory(
   options: { to?: number; visit?: (version: VerifiedVersion) => void } = {},
 ): Promise<{ versions: number; checkpoints: number }> {
   const head = await readSessionHead(db, tenant, sessionId);
-  if (!head) throw new HistoryMismatch(0, `session ${sessionId} does not exist`);
+  if (!head) throw new NotFoundError(`session ${sessionId} does not exist`);
   const last = Math.min(options.to ?? head.headVersion, head.headVersion);
   let state: Json = null;
   let chain: Buffer = GENESIS_HASH;
