@@ -144,8 +144,9 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
 
 function checkPreconditions(spec: WriteSpec, head: SessionHead | undefined): void {
   const { sessionId, conditions } = spec;
+  // A fork target that exists is a conflict even when deleted: its id is not free.
+  if (spec.requires === 'new' && head) throw new ConflictError(`session ${sessionId} already exists${head.deletedAt ? ' (deleted)' : ''}`);
   if (head?.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
-  if (spec.requires === 'new' && head) throw new ConflictError(`session ${sessionId} already exists`);
   if (spec.requires === 'existing' && !head) throw new NotFoundError(`session ${sessionId} does not exist`);
   const current = { current_version: head ? head.headVersion : null };
   if (conditions.createOnly && head) {

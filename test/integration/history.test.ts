@@ -243,6 +243,26 @@ describe('history: versions, instants, diff, restore, fork, delete, list', () =>
       expect((await load(sid)).body).to.deep.equal({ fresh: true });
     });
 
+    it('a retried tombstone with the same Idempotency-Key answers 204 again; another request with that key is a 422', async () => {
+      const sid = newSid();
+      await save(sid, { n: 1 });
+      const del = (headers: Record<string, string>, query = {}) => api.request('DELETE', '/v1/sessions/{sid}', { params: { sid }, headers, query });
+      expect((await del({ 'idempotency-key': 'bye' })).status).to.equal(204);
+      expect((await del({ 'idempotency-key': 'bye' })).status).to.equal(204);
+      expect((await del({})).status).to.equal(410);
+      expect((await del({ 'idempotency-key': 'bye' }, { purge: true })).status).to.equal(422);
+    });
+
+    it('a fork onto a deleted session id is a conflict: the id is not free', async () => {
+      const source = newSid();
+      const target = newSid();
+      await save(source, { n: 1 });
+      await save(target, { n: 2 });
+      await api.request('DELETE', '/v1/sessions/{sid}', { params: { sid: target } });
+      const forked = await api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: source }, json: { to: target } });
+      expect(forked.status).to.equal(409);
+    });
+
     it('answers 404 for an unknown session and 412 on a stale If-Match', async () => {
       expect((await api.request('DELETE', '/v1/sessions/{sid}', { params: { sid: newSid() } })).status).to.equal(404);
       const sid = newSid();

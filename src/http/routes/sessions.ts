@@ -9,7 +9,7 @@ import { restoreState } from '../../sessions/restore.js';
 import { assertNoBody, JSON_TYPE, readJsonBody } from '../body.js';
 import { sendWriteAnswer, sessionItem } from '../responses.js';
 import { validateForkBody, validateRestoreBody } from '../schemas.js';
-import { booleanFlag, ifMatchHeader, integerBetween, parseQuery, sessionIdParam, text, writeConditions } from '../validation.js';
+import { booleanFlag, integerBetween, parseQuery, sessionIdParam, text, writeConditions } from '../validation.js';
 
 /** The session collection, DELETE, and the restore and fork actions. */
 export function sessionRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => string, maxDepth: number): Router {
@@ -29,7 +29,8 @@ export function sessionRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, { purge: booleanFlag });
     assertNoBody(c);
-    await deleteSession(ctx, tenantOf(c), sessionId, { purge: query.purge ?? false, ifMatch: ifMatchHeader(c) });
+    const { ifMatch, idempotencyKey } = writeConditions(c);
+    await deleteSession(ctx, tenantOf(c), sessionId, { purge: query.purge ?? false, ifMatch, idempotencyKey });
     c.status = 204;
   });
 
