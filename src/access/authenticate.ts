@@ -1,4 +1,4 @@
-import { parseToken, secretMatches } from '../core/apiKeyToken.js';
+import { parseToken, secretMatches, type ParsedToken } from '../core/apiKeyToken.js';
 import type { Queryable } from '../db/pool.js';
 import { UnauthorizedError } from '../errors.js';
 import { readApiKey, touchApiKey, type Role } from '../store/apiKeys.js';
@@ -18,15 +18,35 @@ const TOUCH_INTERVAL_MS = 60_000;
  * request (one primary-key lookup) so that a revocation or expiry is seen by every server process
  * on the very next request; `last_used_at` is written at most once a minute per key and process.
  */
-export function createAuthenticator(db: Queryable, onTouchError: (error: unknown) => void) {
-  const touched = new Map<string, number>();
+export interface Authenticator {
+  /** The caller, after reading the key's row: a revoked or expired key is refused. */
+  authenticate(authorization: string | undefined): Promise<Principal>;
+  /**
+   * The caller as last confirmed by `authenticate` in this process, without a database read:
+   * tenant and role never change for a key id, and the secret is checked against the hash seen
+   * then. Undefined when this process has not confirmed the key yet. Only a hint: whether the
+   * key is still valid (not revoked, not expired) needs `authenticate`.
+   */
+  remembered(authorization: string | undefined): Principal | undefined;
+}
 
-  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+const REMEMBERED_KEYS = 10_000;
+
+export function createAuthenticator(db: Queryable, onTouchError: (error: unknown) => void): Authenticator {
+  const touched = new Map<string, number>();
+  const remembered = new Map<string, { principal: Principal; secretHash: Buffer }>();
+
+  function parse(authorization: string | undefined): ParsedToken {
     if (!authorization) throw new UnauthorizedError('this route needs an API key: send Authorization: Bearer <key>');
     const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
     if (!match) throw new UnauthorizedError('the Authorization header must be "Bearer <key>"');
     const parsed = parseToken(match[1]!);
     if (!parsed) throw new UnauthorizedError('the API key is not one this server issues (sst_<id>_<secret>)');
+    return parsed;
+  }
+
+  async function authenticate(authorization: string | undefined): Promise<Principal> {
+    const parsed = parse(authorization);
     const key = await readApiKey(db, parsed.id);
     if (!key || !secretMatches(parsed.secret, key.secretHash)) throw new UnauthorizedError('unknown API key');
     if (key.revokedAt) throw new UnauthorizedError('the API key was revoked');
@@ -37,6 +57,23 @@ export function createAuthenticator(db: Queryable, onTouchError: (error: unknown
       touched.set(key.id, now);
       touchApiKey(db, key.id).catch(onTouchError);
     }
-    return { keyId: key.id, tenant: key.tenant, role: key.role, ratePerSecond: key.ratePerSecond, rateBurst: key.rateBurst };
+    const principal = { keyId: key.id, tenant: key.tenant, role: key.role, ratePerSecond: key.ratePerSecond, rateBurst: key.rateBurst };
+    if (!remembered.has(key.id) && remembered.size >= REMEMBERED_KEYS) remembered.delete(remembered.keys().next().value!);
+    remembered.set(key.id, { principal, secretHash: key.secretHash });
+    return principal;
+  }
+
+  return {
+    authenticate,
+    remembered(authorization) {
+      let parsed;
+      try {
+        parsed = parse(authorization);
+      } catch {
+        return undefined;
+      }
+      const entry = remembered.get(parsed.id);
+      return entry && secretMatches(parsed.secret, entry.secretHash) ? entry.principal : undefined;
+    },
   };
 }

@@ -51,13 +51,13 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
     sessionRoutes(store, tenantOf, config.maxJsonDepth),
     keyRoutes(pool, config.maxJsonDepth),
   ];
-  const authenticate = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));
+  const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));
 
   const koa = new Koa({ proxy: false });
   koa.silent = true;
   koa.use(problemMiddleware(logger));
   // Before the body reader: a request without a valid key costs no more than one key lookup.
-  koa.use(authMiddleware(authenticate, createRateLimiter(), { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }));
+  koa.use(authMiddleware(authenticator, createRateLimiter(), { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }));
   koa.use(bodyReader(config.bodyLimitBytes));
   for (const router of routers) {
     koa.use(router.routes());

@@ -160,6 +160,25 @@ describe('access: API keys, roles and tenants', function () {
     await db.pool.query("DELETE FROM api_keys WHERE description = 'dashboard'");
   });
 
+  it('refuses a key this process already accepted on the very next read after it is revoked or expires, withholding the read', async () => {
+    for (const end of ['revoke', 'expire'] as const) {
+      const key = await createKey(db.pool, { tenant: 'default', role: 'read' });
+      const reader = client(key.token);
+      for (let i = 0; i < 3; i++) {
+        expect((await reader.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'private' } })).status).to.equal(200);
+      }
+      if (end === 'revoke') await revokeKey(db.pool, key.key.id);
+      else await db.pool.query('UPDATE api_keys SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = ?', [key.key.id]);
+      for (const [template, params] of [['/v1/sessions/{sid}/state', { sid: 'private' }], ['/v1/sessions/{sid}/history', { sid: 'private' }], ['/v1/sessions/{sid}/state', { sid: 'absent' }]] as const) {
+        const refused = await reader.request('GET', template, { params });
+        expect(refused.status, `${end} ${template}`).to.equal(401);
+        expect(refused.headers.get('www-authenticate')).to.match(/^Bearer/);
+        expect(refused.text).not.to.include('default tenant data');
+      }
+      await db.pool.query('DELETE FROM api_keys WHERE id = ?', [key.key.id]);
+    }
+  });
+
   it('records when a key was last used', async () => {
     const fresh = await createKey(db.pool, { tenant: 'default', role: 'read' });
     expect(fresh.key.lastUsedAt).to.equal(null);
