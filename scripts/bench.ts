@@ -88,12 +88,20 @@ function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
-async function timeEach(count: number, run: (i: number) => Promise<void>): Promise<number[]> {
-  const samples: number[] = [];
+/**
+ * Times several operations in turns (a, b, c, a, b, c, ...) rather than one block after another,
+ * so that a subject and its baseline live through the same moments of a noisy machine.
+ */
+async function interleaved<K extends string>(count: number, ops: Record<K, () => Promise<void>>): Promise<Record<K, number[]>> {
+  const names = Object.keys(ops) as K[];
+  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    await run(i);
-    samples.push(performance.now() - start);
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(i + j) % names.length]!;
+      const start = performance.now();
+      await ops[name]();
+      samples[name].push(performance.now() - start);
+    }
   }
   return samples;
 }
@@ -173,13 +181,12 @@ async function expectOk(response: Response, what: string): Promise<string> {
 
 async function tableBytes(pool: Pool, tables: string[]): Promise<number> {
   for (const table of tables) await pool.query(`ANALYZE TABLE ${mysql.escapeId(table)}`);
-  const rows = await selectRows<{ bytes: number }>(
-    pool,
+  const [rows] = await pool.query(
     `SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS bytes FROM information_schema.TABLES
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
     [tables],
   );
-  return Number(rows[0]!.bytes);
+  return Number((rows as Array<{ bytes: number }>)[0]!.bytes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,30 +334,33 @@ async function loads(bench: Bench, sizes: Sizes) {
 
       bench.log(`loads: measuring history ${length}`);
       await expectOk(await subject.get(`/v1/sessions/${sid}/state`), 'warm');
-      const latest = await timeEach(sizes.loadSamples, async () => {
-        await expectOk(await subject.get(`/v1/sessions/${sid}/state`), 'load latest');
-      });
-      const randomVersion = await timeEach(sizes.loadSamples, async () => {
-        const v = 1 + Math.floor(Math.random() * length);
-        await expectOk(await subject.get(`/v1/sessions/${sid}/state?version=${v}`), 'load version');
-      });
-      const randomInstant = await timeEach(sizes.loadSamples, async () => {
-        const at = new Date(t0 + Math.random() * (t1 - t0 + 1)).toISOString();
-        await expectOk(await subject.get(`/v1/sessions/${sid}/state?at=${encodeURIComponent(at)}`), 'load at');
-      });
-      const httpFloor = await timeEach(sizes.loadSamples, async () => {
-        await expectOk(await subject.get('/healthz'), 'healthz');
-      });
       await loadState(inProcess.store, TENANT, sid, { latest: true });
-      const useCaseLatest = await timeEach(sizes.loadSamples, async () => {
-        JSON.stringify((await loadState(inProcess.store, TENANT, sid, { latest: true })).state);
+      const measured = await interleaved(sizes.loadSamples, {
+        latest: async () => {
+          await expectOk(await subject.get(`/v1/sessions/${sid}/state`), 'load latest');
+        },
+        randomVersion: async () => {
+          const v = 1 + Math.floor(Math.random() * length);
+          await expectOk(await subject.get(`/v1/sessions/${sid}/state?version=${v}`), 'load version');
+        },
+        randomInstant: async () => {
+          const at = new Date(t0 + Math.random() * (t1 - t0 + 1)).toISOString();
+          await expectOk(await subject.get(`/v1/sessions/${sid}/state?at=${encodeURIComponent(at)}`), 'load at');
+        },
+        httpFloor: async () => {
+          await expectOk(await subject.get('/healthz'), 'healthz');
+        },
+        useCaseLatest: async () => {
+          JSON.stringify((await loadState(inProcess.store, TENANT, sid, { latest: true })).state);
+        },
+        useCaseVersion: async () => {
+          JSON.stringify((await loadState(inProcess.store, TENANT, sid, { version: 1 + Math.floor(Math.random() * length) })).state);
+        },
+        baseline: async () => {
+          await subject.pool.execute('SELECT state FROM bl_whole WHERE id = ?', [sid]);
+        },
       });
-      const useCaseVersion = await timeEach(sizes.loadSamples, async () => {
-        JSON.stringify((await loadState(inProcess.store, TENANT, sid, { version: 1 + Math.floor(Math.random() * length) })).state);
-      });
-      const baseline = await timeEach(sizes.loadSamples, async () => {
-        await subject.pool.execute('SELECT state FROM bl_whole WHERE id = ?', [sid]);
-      });
+      const { latest, randomVersion, randomInstant, httpFloor, useCaseLatest, useCaseVersion, baseline } = measured;
       results.push({
         history_versions: length,
         state_bytes: Buffer.byteLength(lastState),
@@ -386,7 +396,7 @@ async function historyPages(bench: Bench, sizes: Sizes) {
   const subject = await startSubject(bench, 'bench_history');
   try {
     const app = createApp({ pool: subject.pool, config: loadConfig(), logger: silentLogger });
-    const results = [];
+    const results: Array<{ state: string; state_bytes: number; page_of_100: Latency }> = [];
     for (const [label, bytes] of [['small', 2_000], ['large', sizes.largeStateBytes]] as const) {
       const sid = `history-${label}`;
       const filler = 'x'.repeat(bytes);
@@ -395,11 +405,17 @@ async function historyPages(bench: Bench, sizes: Sizes) {
         for (let i = 0; i < sizes.historyVersions; i++) yield { i, filler, changed: `v${i}` };
       })(), 100);
       await expectOk(await subject.get(`/v1/sessions/${sid}/history?limit=100`), 'warm');
-      const samples = await timeEach(sizes.historySamples, async () => {
-        await expectOk(await subject.get(`/v1/sessions/${sid}/history?limit=100`), 'history page');
-      });
-      results.push({ state: label, state_bytes: bytes, page_of_100: latency(samples) });
     }
+    const pages = await interleaved(sizes.historySamples, {
+      small: async () => {
+        await expectOk(await subject.get('/v1/sessions/history-small/history?limit=100'), 'history page');
+      },
+      large: async () => {
+        await expectOk(await subject.get('/v1/sessions/history-large/history?limit=100'), 'history page');
+      },
+    });
+    results.push({ state: 'small', state_bytes: 2_000, page_of_100: latency(pages.small) });
+    results.push({ state: 'large', state_bytes: sizes.largeStateBytes, page_of_100: latency(pages.large) });
     return { by_state_size: results, ratio_p50_large_to_small: round(results[1]!.page_of_100.p50_ms / results[0]!.page_of_100.p50_ms, 2) };
   } finally {
     await subject.close();
@@ -478,7 +494,7 @@ function markdown(r: Results): string {
   const m = r.meta;
   lines.push(`# Benchmark report`, '');
   lines.push(`${m.date} · ${m.cpus} × ${m.cpu_model} · ${m.memory_gib} GiB · Node ${m.node} · MariaDB ${m.mariadb}${m.quick ? ' · **--quick (tiny sizes, not for quoting)**' : ''}`, '');
-  lines.push(`Command: \`${m.command}\` (${m.seconds} s). Every ratio is against a baseline measured in the same run on the same server.`, '');
+  lines.push(`Command: \`${m.command}\` (${m.seconds} s). Every ratio is against a baseline measured in the same run on the same server; load and history-page samples are taken in turns with their baselines, so both see the same moments of a shared machine.`, '');
   lines.push('## Targets', '', '| target | measured | holds |', '| --- | --- | --- |');
   for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.holds ? 'yes' : '**no**'} |`);
   lines.push('', '## 1. Storage (InnoDB data + index bytes after ANALYZE TABLE)', '');

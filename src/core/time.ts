@@ -44,6 +44,17 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+/**
+ * A DATETIME(6) as read from MariaDB, in the one fixed form 'YYYY-MM-DD HH:MM:SS.ffffff'. The
+ * binary protocol drops a zero fraction ('… 03:04:05'); instants are compared as text, hashed
+ * into the event chain and put in cursors, so they must have one spelling.
+ */
+export function dbInstant(value: string): DbInstant {
+  const dot = value.indexOf('.', 19);
+  if (dot === -1) return `${value.slice(0, 19)}.000000`;
+  return `${value.slice(0, 19)}.${value.slice(dot + 1).padEnd(6, '0').slice(0, 6)}`;
+}
+
 /** DbInstant to RFC 3339 UTC with microseconds: '2026-01-02T03:04:05.123456Z'. */
 export function formatInstant(instant: DbInstant): string {
   return `${instant.slice(0, 10)}T${instant.slice(11)}Z`;

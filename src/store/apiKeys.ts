@@ -1,3 +1,4 @@
+import { dbInstant } from '../core/time.js';
 import { execute, selectRows, type Queryable } from '../db/pool.js';
 
 export type Role = 'read' | 'write' | 'admin';
@@ -40,10 +41,10 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     role: row.role,
     secretHash: row.secret_hash,
     description: row.description,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
+    createdAt: dbInstant(row.created_at),
+    lastUsedAt: row.last_used_at === null ? null : dbInstant(row.last_used_at),
+    expiresAt: row.expires_at === null ? null : dbInstant(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : dbInstant(row.revoked_at),
     ratePerSecond: row.rate_per_second,
     rateBurst: row.rate_burst,
   };

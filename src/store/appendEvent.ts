@@ -1,4 +1,4 @@
-import { executeBinary, type Queryable } from '../db/pool.js';
+import { execute, type Queryable } from '../db/pool.js';
 
 export type EventKind = 'save' | 'patch' | 'restore' | 'fork';
 
@@ -23,7 +23,7 @@ export interface NewEvent {
 
 /** Appends one event; the primary key (tenant, session, version) refuses a second writer of a version. */
 export async function appendEvent(db: Queryable, event: NewEvent): Promise<void> {
-  await executeBinary(
+  await execute(
     db,
     `INSERT INTO events (tenant, session_id, version, kind, patch, patch_encoding, ops, patch_bytes, state_bytes,
        state_hash, prev_hash, created_at, message, author, source_session_id, source_version)

@@ -1,3 +1,4 @@
+import { dbInstant } from '../core/time.js';
 import type { EventKind } from './appendEvent.js';
 
 /** What history shows of an event: never its patch or a state body. */
@@ -46,7 +47,7 @@ export function toEventMetadata(row: EventMetadataRow): EventMetadata {
     stateBytes: row.state_bytes,
     stateHash: row.state_hash,
     prevHash: row.prev_hash,
-    createdAt: row.created_at,
+    createdAt: dbInstant(row.created_at),
     message: row.message,
     author: row.author,
     sourceSessionId: row.source_session_id,

@@ -1,3 +1,4 @@
+import { dbInstant } from '../core/time.js';
 import { selectRows, type Queryable } from '../db/pool.js';
 
 export interface SessionSummary {
@@ -37,8 +38,8 @@ export async function listSessions(db: Queryable, tenant: string, query: ListSes
   return rows.map((row) => ({
     sessionId: row.session_id,
     version: row.head_version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    createdAt: dbInstant(row.created_at),
+    updatedAt: dbInstant(row.updated_at),
     stateBytes: row.head_state_bytes,
   }));
 }

@@ -1,3 +1,4 @@
+import { dbInstant } from '../core/time.js';
 import { selectRows, type Queryable } from '../db/pool.js';
 
 export interface EventPatch {
@@ -31,6 +32,6 @@ export async function readEventPatches(db: Queryable, tenant: string, sessionId:
     version: row.version,
     patch: row.patch ? { encoding: row.patch_encoding, body: row.patch } : undefined,
     stateHash: row.state_hash,
-    createdAt: row.created_at,
+    createdAt: dbInstant(row.created_at),
   }));
 }

@@ -1,3 +1,4 @@
+import { dbInstant } from '../core/time.js';
 import { selectRows, type Queryable } from '../db/pool.js';
 
 export interface SessionHead {
@@ -41,9 +42,9 @@ function toSessionHead(row: SessionHeadRow): SessionHead {
     headStateBytes: row.head_state_bytes,
     checkpointVersion: row.checkpoint_version,
     patchBytesSinceCheckpoint: Number(row.patch_bytes_since_checkpoint),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deletedAt: row.deleted_at,
+    createdAt: dbInstant(row.created_at),
+    updatedAt: dbInstant(row.updated_at),
+    deletedAt: row.deleted_at === null ? null : dbInstant(row.deleted_at),
   };
 }
 
@@ -74,7 +75,7 @@ export async function lockSessionHead(
      ${mode === 'update' ? 'FOR UPDATE' : 'LOCK IN SHARE MODE'}`,
     [tenant, sessionId],
   );
-  if (rows[0]) return { head: toSessionHead(rows[0]), now: rows[0].now };
+  if (rows[0]) return { head: toSessionHead(rows[0]), now: dbInstant(rows[0].now) };
   const [clock] = await selectRows<{ now: string }>(db, 'SELECT UTC_TIMESTAMP(6) AS now', []);
-  return { head: undefined, now: clock!.now };
+  return { head: undefined, now: dbInstant(clock!.now) };
 }

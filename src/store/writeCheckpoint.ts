@@ -1,4 +1,4 @@
-import { executeBinary, type Queryable } from '../db/pool.js';
+import { execute, type Queryable } from '../db/pool.js';
 import type { EncodedBody } from './codec.js';
 
 export async function writeCheckpoint(
@@ -8,7 +8,7 @@ export async function writeCheckpoint(
   version: number,
   state: EncodedBody,
 ): Promise<void> {
-  await executeBinary(
+  await execute(
     db,
     'INSERT INTO checkpoints (tenant, session_id, version, encoding, body) VALUES (?, ?, ?, ?, ?)',
     [tenant, sessionId, version, state.encoding, state.body],

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { decideStorage } from '../../src/core/checkpointPolicy.js';
 import { canonicalJson, digestState, inspectJson, type Json } from '../../src/core/json.js';
 import { PatchConflictError, applyToCopy, replay } from '../../src/core/replay.js';
-import { formatInstant, parseInstant } from '../../src/core/time.js';
+import { dbInstant, formatInstant, parseInstant } from '../../src/core/time.js';
 
 describe('core', () => {
   describe('canonical JSON and state hash', () => {
@@ -72,6 +72,12 @@ describe('core', () => {
       expect(parseInstant('2026-01-01T00:30:00-01:00')).to.equal('2026-01-01 01:30:00.000000');
       expect(formatInstant('2026-01-31 10:00:00.123456')).to.equal('2026-01-31T10:00:00.123456Z');
     });
+    it('gives every instant read from the database one spelling, whatever the protocol dropped', () => {
+      expect(dbInstant('2026-01-31 10:00:00')).to.equal('2026-01-31 10:00:00.000000');
+      expect(dbInstant('2026-01-31 10:00:00.5')).to.equal('2026-01-31 10:00:00.500000');
+      expect(dbInstant('2026-01-31 10:00:00.123456')).to.equal('2026-01-31 10:00:00.123456');
+    });
+
     it('refuses what is not an instant', () => {
       for (const text of ['2026-02-30T00:00:00Z', '2026-01-01', '2026-01-01T25:00:00Z', 'yesterday', '2026-01-01T00:00:00', '1e9']) {
         expect(parseInstant(text), text).to.equal(undefined);
