@@ -89,15 +89,21 @@ function round(x: number, digits = 3): number {
 }
 
 /**
- * Times several operations in turns (a, b, c, a, b, c, ...) rather than one block after another,
- * so that a subject and its baseline live through the same moments of a noisy machine.
+ * Times several operations in turns rather than one block after another, so that a subject and
+ * its baseline live through the same moments of a noisy machine. The order is shuffled on every
+ * turn: in a fixed order, an operation that always follows a database query finds the server's
+ * thread still awake, and one that always follows an HTTP call finds it asleep.
  */
 async function interleaved<K extends string>(count: number, ops: Record<K, () => Promise<void>>): Promise<Record<K, number[]>> {
   const names = Object.keys(ops) as K[];
   const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < count; i++) {
-    for (let j = 0; j < names.length; j++) {
-      const name = names[(i + j) % names.length]!;
+    const order = [...names];
+    for (let j = order.length - 1; j > 0; j--) {
+      const k = Math.floor(Math.random() * (j + 1));
+      [order[j], order[k]] = [order[k]!, order[j]!];
+    }
+    for (const name of order) {
       const start = performance.now();
       await ops[name]();
       samples[name].push(performance.now() - start);

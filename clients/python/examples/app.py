@@ -17,7 +17,7 @@ client = Client(os.environ.get("SESSION_STORE_URL", "http://127.0.0.1:8080"), os
 
 # First line: on the first run of a browser session this loads the saved state; on every run it
 # saves what changed since the last save.
-sid = persist_session_state(client, exclude=["upload"])
+sid = persist_session_state(exclude=["upload"], client=client)
 
 st.title("Chat with memory")
 
@@ -48,7 +48,7 @@ if not edited.equals(st.session_state.table):
 
 with st.sidebar:
     st.caption(f"Session {sid}")
-    restore_widget(client)
+    restore_widget(client=client)
 
 # Last line (optional): saves this run's changes now rather than at the start of the next run.
-persist_session_state(client, exclude=["upload"])
+persist_session_state(exclude=["upload"], client=client)

@@ -2,12 +2,11 @@
 
     from session_store import Client, persist_session_state, restore_widget
 
-    client = Client("http://127.0.0.1:8080", os.environ["SESSION_STORE_KEY"])
-    persist_session_state(client)          # first line of the app
+    persist_session_state()                # first line of the app (SESSION_STORE_URL, SESSION_STORE_KEY)
     ...                                    # the app
     with st.sidebar:
-        restore_widget(client)             # pick a version, restore it
-    persist_session_state(client)          # optional last line: saves this run's changes at once
+        restore_widget()                   # pick a version, restore it
+    persist_session_state()                # optional last line: saves this run's changes at once
 
 Streamlit is imported lazily (only when the helpers run), so the package works without it.
 """
@@ -53,11 +52,11 @@ def _new_session_id() -> str:
 
 
 def persist_session_state(
-    client: Optional[Client] = None,
     keys: Optional[Iterable[str]] = None,
     exclude: Optional[Iterable[str]] = None,
     session_id: Optional[str] = None,
     *,
+    client: Optional[Client] = None,
     query_param: str = "sid",
     message: Optional[str] = None,
     st: Any = None,
@@ -67,6 +66,8 @@ def persist_session_state(
 
     - The session id comes from `session_id`, else from the URL's `?sid=` query parameter, else a
       new one is made and written to the URL, so a reload finds the same session again.
+    - `client` defaults to one built from SESSION_STORE_URL (default http://127.0.0.1:8080) and
+      SESSION_STORE_KEY.
     - `keys` limits what is kept to those keys; `exclude` leaves keys out (widget keys that
       Streamlit does not let you set, say).
     - A value the encoding cannot hold (a file handle, a widget's internal object) is left out,
@@ -138,8 +139,8 @@ def _label(item: Dict[str, Any]) -> str:
 
 
 def restore_widget(
-    client: Optional[Client] = None,
     *,
+    client: Optional[Client] = None,
     label: str = "Earlier versions",
     button: str = "Restore",
     limit: int = 50,

@@ -24,45 +24,45 @@ class PersistSessionStateTest(unittest.TestCase):
         return len(list(self.client.iter_history(sid)))
 
     def test_a_new_tab_gets_a_session_id_in_the_url_and_saves_only_changes(self):
-        sid = persist_session_state(self.client, st=self.st)
+        sid = persist_session_state(client=self.client, st=self.st)
         self.assertEqual(self.st.query_params["sid"], sid)
         self.st.session_state["count"] = 1
         self.st.session_state["when"] = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-        persist_session_state(self.client, st=self.st)  # the next rerun
+        persist_session_state(client=self.client, st=self.st)  # the next rerun
         self.assertEqual(self.versions(sid), 1)
-        persist_session_state(self.client, st=self.st)  # nothing changed: nothing written
+        persist_session_state(client=self.client, st=self.st)  # nothing changed: nothing written
         self.assertEqual(self.versions(sid), 1)
         self.st.session_state["count"] += 1
-        persist_session_state(self.client, st=self.st)
+        persist_session_state(client=self.client, st=self.st)
         self.assertEqual(self.versions(sid), 2)
 
         # A reload: a new browser session with the same URL gets the state back.
         self.st.new_browser_session({"sid": sid})
-        self.assertEqual(persist_session_state(self.client, st=self.st), sid)
+        self.assertEqual(persist_session_state(client=self.client, st=self.st), sid)
         self.assertEqual(self.st.session_state["count"], 2)
         self.assertEqual(self.st.session_state["when"], dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
-        persist_session_state(self.client, st=self.st)
+        persist_session_state(client=self.client, st=self.st)
         self.assertEqual(self.versions(sid), 2)  # loading is not a change
 
     def test_keys_and_exclude_choose_what_is_kept(self):
         sid = new_sid("st")
         self.st.new_browser_session({"sid": sid})
-        persist_session_state(self.client, keys=["kept", "secret"], exclude=["secret"], st=self.st)
+        persist_session_state(keys=["kept", "secret"], exclude=["secret"], client=self.client, st=self.st)
         self.st.session_state.update(kept=1, secret="token", other=3)
-        persist_session_state(self.client, keys=["kept", "secret"], exclude=["secret"], st=self.st)
+        persist_session_state(keys=["kept", "secret"], exclude=["secret"], client=self.client, st=self.st)
         self.assertEqual(self.client.load(sid), {"kept": 1})
 
     def test_a_value_it_cannot_store_is_skipped_with_one_warning_naming_the_key(self):
         sid = new_sid("st")
         self.st.new_browser_session({"sid": sid})
-        persist_session_state(self.client, st=self.st)
+        persist_session_state(client=self.client, st=self.st)
         with open(__file__) as handle:
             self.st.session_state.update(upload=handle, note="kept")
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                persist_session_state(self.client, st=self.st)
+                persist_session_state(client=self.client, st=self.st)
                 self.st.session_state["note"] = "changed"
-                persist_session_state(self.client, st=self.st)
+                persist_session_state(client=self.client, st=self.st)
         messages = [str(w.message) for w in caught]
         self.assertEqual(len(messages), 1, messages)
         self.assertIn("'upload'", messages[0])
@@ -71,18 +71,18 @@ class PersistSessionStateTest(unittest.TestCase):
     def test_restore_widget_lists_versions_and_restores_the_chosen_one(self):
         sid = new_sid("st")
         self.st.new_browser_session({"sid": sid})
-        persist_session_state(self.client, st=self.st)
+        persist_session_state(client=self.client, st=self.st)
         for step in (1, 2, 3):
             self.st.session_state["step"] = step
-            persist_session_state(self.client, st=self.st)
-        self.assertIsNone(restore_widget(self.client, st=self.st))  # the button was not pressed
+            persist_session_state(client=self.client, st=self.st)
+        self.assertIsNone(restore_widget(client=self.client, st=self.st))  # the button was not pressed
         options = next(entry for entry in self.st.rendered if entry[0] == "selectbox")[1]
         self.assertEqual(len(options), 3)
         self.assertTrue(options[0].startswith("v3 · "))
         self.st.inputs = {f"{META_KEY}:version": 1, f"{META_KEY}:restore": True}
         with self.assertRaises(RerunRequested):
-            restore_widget(self.client, st=self.st)
-        persist_session_state(self.client, st=self.st)  # the rerun loads the restored state
+            restore_widget(client=self.client, st=self.st)
+        persist_session_state(client=self.client, st=self.st)  # the rerun loads the restored state
         self.assertEqual(self.st.session_state["step"], 1)
         history = self.client.history(sid)["items"]
         self.assertEqual((history[0]["kind"], history[0]["restored_from"]), ("restore", 1))
