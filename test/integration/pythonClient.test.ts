@@ -34,7 +34,14 @@ describe('Python client (clients/python, unittest against the real server)', fun
 
   before(async function () {
     if (spawnSync(PYTHON, ['--version']).status !== 0) throw new Error(`no Python interpreter at ${PYTHON}`);
-    if (!hasPandas()) installPandas();
+    if (!hasPandas()) {
+      try {
+        installPandas();
+      } catch (error) {
+        // pandas only adds the DataFrame tests: say so loudly, and run everything else.
+        process.stderr.write(`\nWARNING: could not install python3-pandas; the DataFrame tests will be skipped: ${(error as Error).message}\n`);
+      }
+    }
     pandas = hasPandas();
     db = await createTestDatabase();
     server = await startTestServer(db.pool);
