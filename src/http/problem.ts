@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { DomainError } from '../errors.js';
+import { DomainError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -79,24 +79,18 @@ export function toProblem(error: unknown): Problem {
 }
 
 function clientProblem(status: number, error: HttpLikeError): Problem {
-  switch (error.type) {
-    case 'entity.too.large':
-      return { type: problemType('payload-too-large'), title: 'Payload too large', status: 413, detail: 'the request body is larger than the configured limit (BODY_LIMIT_BYTES)' };
-    case 'encoding.unsupported':
-      return { type: problemType('unsupported-media-type'), title: 'Unsupported media type', status: 415, detail: 'the request body must be UTF-8 encoded JSON' };
-    case 'request.aborted':
-      return { type: problemType('invalid-request'), title: 'Bad request', status: 400, detail: 'the client closed the request before its body was complete' };
-    case 'request.size.invalid':
-      return { type: problemType('invalid-request'), title: 'Bad request', status: 400, detail: 'the request body does not match its Content-Length' };
-    default:
-      break;
-  }
-  if (status === 400 && error instanceof SyntaxError) {
-    return { type: problemType('invalid-json'), title: 'Bad request', status: 400, detail: `the request body is not valid JSON: ${error.message}` };
-  }
-  if (status === 405) {
-    return { type: problemType('method-not-allowed'), title: 'Method not allowed', status, detail: error.message };
-  }
+  // The body reader's own errors, as the domain errors they are.
+  const known: Record<string, () => DomainError> = {
+    'entity.too.large': () => new PayloadTooLargeError('the request body is larger than the configured limit (BODY_LIMIT_BYTES)'),
+    'encoding.unsupported': () => new UnsupportedMediaTypeError('the request body must be UTF-8 encoded JSON'),
+    'charset.unsupported': () => new UnsupportedMediaTypeError('the request body must be UTF-8 encoded JSON'),
+    'request.aborted': () => new ValidationError('the client closed the request before its body was complete'),
+    'request.size.invalid': () => new ValidationError('the request body does not match its Content-Length'),
+  };
+  const mapped = error.type ? known[error.type] : undefined;
+  if (mapped) return toProblem(mapped());
+  // Any other client error raised by a library (http-errors): its status, and its message when it
+  // is meant for the client.
   const title = status === 404 ? 'Not found' : status === 413 ? 'Payload too large' : status === 415 ? 'Unsupported media type' : 'Bad request';
   return { type: problemType(status === 404 ? 'not-found' : 'invalid-request'), title, status, detail: error.expose === false ? title : error.message };
 }
