@@ -129,23 +129,20 @@ export function createClient(options: ClientOptions): SessionStoreClient {
   const sessionPath = (sessionId: string): string => `/v1/sessions/${encodeURIComponent(sessionId)}`;
   const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 
+  /** PUT (a whole state) or PATCH (a JSON Patch) of a session's head: the two differ only in these. */
+  async function writeHead(method: 'PUT' | 'PATCH', sessionId: string, contentType: string, body: unknown, writeOptions: WriteOptions): Promise<WriteAnswer> {
+    const response = await request(method, `${sessionPath(sessionId)}/state`, {
+      query: { message: writeOptions.message, author: writeOptions.author },
+      headers: writeHeaders(writeOptions, contentType),
+      body: JSON.stringify(body),
+    });
+    return json<WriteAnswer>(response);
+  }
+
   return {
-    async save(sessionId, state, writeOptions = {}) {
-      const response = await request('PUT', `${sessionPath(sessionId)}/state`, {
-        query: { message: writeOptions.message, author: writeOptions.author },
-        headers: writeHeaders(writeOptions, 'application/json'),
-        body: JSON.stringify(state),
-      });
-      return json<WriteAnswer>(response);
-    },
-    async patch(sessionId, patch, writeOptions = {}) {
-      const response = await request('PATCH', `${sessionPath(sessionId)}/state`, {
-        query: { message: writeOptions.message, author: writeOptions.author },
-        headers: writeHeaders(writeOptions, 'application/json-patch+json'),
-        body: JSON.stringify(patch),
-      });
-      return json<WriteAnswer>(response);
-    },
+    save: (sessionId, state, writeOptions = {}) => writeHead('PUT', sessionId, 'application/json', state, writeOptions),
+    patch: (sessionId, patch, writeOptions = {}) =>
+      writeHead('PATCH', sessionId, 'application/json-patch+json', patch, writeOptions),
     async load<T>(sessionId: string, loadOptions: { version?: number; at?: string | Date } = {}) {
       try {
         const response = await request('GET', `${sessionPath(sessionId)}/state`, {
