@@ -42,6 +42,8 @@ interface Sizes {
   historyVersions: number;
   historySamples: number;
   largeStateBytes: number;
+  /** Elements of the array one tenant saves twice and diffs while another tenant is timed. */
+  pauseArrayElements: number;
 }
 
 const FULL: Sizes = {
@@ -53,6 +55,7 @@ const FULL: Sizes = {
   historyVersions: 300,
   historySamples: 200,
   largeStateBytes: 500_000,
+  pauseArrayElements: 2_000_000,
 };
 
 const QUICK: Sizes = {
@@ -64,6 +67,7 @@ const QUICK: Sizes = {
   historyVersions: 110,
   historySamples: 20,
   largeStateBytes: 100_000,
+  pauseArrayElements: 200_000,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +466,71 @@ function diffs(workloads: Workload[]) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. What another tenant waits while one tenant saves and diffs a very large state
+
+/**
+ * One tenant PUTs an N-element array, PUTs another, and GETs the diff of the two, while a second
+ * tenant sends small GETs one after another and times each. Its longest wait is the longest
+ * pause the large state caused. Baselines in the same run: the same bystander on an idle server,
+ * and the same scene on a server that does all state work on its event loop (WORKER_THREADS=0).
+ */
+async function pauses(bench: Bench, sizes: Sizes) {
+  const elements = sizes.pauseArrayElements;
+  const big = (seed: number): string => `[${Array.from({ length: elements }, (_, i) => (i * seed) % 10).join(',')}]`;
+  const scene = async (label: string, env: Record<string, string>) => {
+    const subject = await startSubject(bench, `bench_pause_${label}`, env);
+    try {
+      const { token } = await createKey(subject.pool, { tenant: 'bystander', role: 'write' });
+      const bystanderGet = () =>
+        fetch(`${subject.process.baseUrl}/v1/sessions/small/state`, { headers: { authorization: `Bearer ${token}` } });
+      await expectOk(
+        await fetch(`${subject.process.baseUrl}/v1/sessions/small/state`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ n: 1, text: 'a small state' }),
+        }),
+        'bystander save',
+      );
+      const timeBystander = async (until: () => boolean, minimum: number): Promise<number[]> => {
+        const waits: number[] = [];
+        while (!until() || waits.length < minimum) {
+          const t = performance.now();
+          await expectOk(await bystanderGet(), 'bystander load');
+          waits.push(performance.now() - t);
+        }
+        return waits;
+      };
+      let count = 0;
+      const idle = await timeBystander(() => ++count > 200, 0);
+      let done = false;
+      const heavy = (async () => {
+        const t = performance.now();
+        for (const seed of [1, 3]) await expectOk(await subject.put('large', big(seed)), 'large save');
+        await expectOk(await subject.get('/v1/sessions/large/diff?from=1&to=2'), 'large diff');
+        return performance.now() - t;
+      })().finally(() => {
+        done = true;
+      });
+      const during = await timeBystander(() => done, 1);
+      const heavyMs = await heavy;
+      return { idle: latency(idle), during: latency(during), longest_pause_ms: round(Math.max(...during)), heavy_ms: round(heavyMs, 0) };
+    } finally {
+      await subject.close();
+    }
+  };
+  bench.log(`pauses: one tenant saves and diffs ${elements}-element arrays, another is timed (worker threads)`);
+  const workers = await scene('workers', {});
+  bench.log('pauses: the same on the event loop (WORKER_THREADS=0)');
+  const inline = await scene('inline', { WORKER_THREADS: '0' });
+  return {
+    array_elements: elements,
+    with_workers: workers,
+    baseline_event_loop_only: inline,
+    ratio_longest_pause_event_loop_to_workers: round(inline.longest_pause_ms / workers.longest_pause_ms, 1),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Targets and the report
 
 interface Results {
@@ -471,6 +540,7 @@ interface Results {
   loads: Awaited<ReturnType<typeof loads>>;
   history_pages: Awaited<ReturnType<typeof historyPages>>;
   diff: ReturnType<typeof diffs>;
+  pauses: Awaited<ReturnType<typeof pauses>>;
   targets: Array<{ target: string; measured: string; holds: boolean }>;
 }
 
@@ -492,6 +562,8 @@ function targets(r: Omit<Results, 'targets'>): Results['targets'] {
   }
   out.push({ target: 'load random version p50, longest vs shortest history: ratio <= 1.5', measured: `${r.loads.ratio_random_version_p50_longest_to_shortest}`, holds: r.loads.ratio_random_version_p50_longest_to_shortest <= 1.5 });
   out.push({ target: 'history page of 100: independent of state size (ratio <= 1.5)', measured: `${r.history_pages.ratio_p50_large_to_small}`, holds: r.history_pages.ratio_p50_large_to_small <= 1.5 });
+  const pause = r.pauses.with_workers.longest_pause_ms;
+  out.push({ target: `longest pause another tenant sees while one saves and diffs a ${r.pauses.array_elements}-element state: < 100 ms`, measured: `${pause} ms (event loop only: ${r.pauses.baseline_event_loop_only.longest_pause_ms} ms)`, holds: pause < 100 });
   return out;
 }
 
@@ -526,6 +598,14 @@ function markdown(r: Results): string {
   lines.push('', '## 5. Diff of consecutive workload states vs fast-json-patch compare()', '');
   lines.push('| workload | pairs | ours ms | compare() ms | ours patch bytes | compare() patch bytes | compare / ours bytes |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const d of r.diff) lines.push(`| ${d.workload} | ${d.pairs} | ${d.ours_ms} | ${d.compare_ms} | ${d.ours_patch_bytes} | ${d.compare_patch_bytes} | ${d.ratio_patch_bytes_compare_to_ours}× |`);
+  const p = r.pauses;
+  lines.push('', `## 6. Another tenant's waits while one tenant saves two ${p.array_elements}-element arrays and diffs them`, '');
+  lines.push('The bystander sends small GETs one after another; its longest wait is the longest pause it saw. The same scene runs on a server doing all state work on its event loop (`WORKER_THREADS=0`), the way every state was handled before the worker threads.', '');
+  lines.push('| server | bystander idle p50 / p99 ms | during p50 / p99 ms | longest pause ms | bystander requests during | large saves + diff ms |', '| --- | --- | --- | --- | --- | --- |');
+  for (const [label, s] of [['worker threads (default)', p.with_workers], ['event loop only', p.baseline_event_loop_only]] as const) {
+    lines.push(`| ${label} | ${s.idle.p50_ms} / ${s.idle.p99_ms} | ${s.during.p50_ms} / ${s.during.p99_ms} | ${s.longest_pause_ms} | ${s.during.samples} | ${s.heavy_ms} |`);
+  }
+  lines.push('', `Longest pause, event loop only vs worker threads: ${p.ratio_longest_pause_event_loop_to_workers}×.`);
   lines.push('');
   return lines.join('\n');
 }
@@ -560,6 +640,7 @@ async function main(): Promise<number> {
     const historyResults = await historyPages(bench, sizes);
     log('diff');
     const diffResults = diffs(workloads);
+    const pauseResults = await pauses(bench, sizes);
     const partial = {
       meta: {
         date: new Date().toISOString().slice(0, 10),
@@ -579,6 +660,7 @@ async function main(): Promise<number> {
       loads: loadResults,
       history_pages: historyResults,
       diff: diffResults,
+      pauses: pauseResults,
     };
     const results: Results = { ...partial, targets: targets(partial) };
     mkdirSync(values.out!, { recursive: true });

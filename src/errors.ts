@@ -96,3 +96,9 @@ export class TooManyRequestsError extends DomainError {
     super(detail);
   }
 }
+
+/**
+ * Stored history disagrees with itself (a replayed state does not match its recorded hash): not
+ * something a client caused, so it answers a logged 500 like any other bug.
+ */
+export class IntegrityError extends Error {}

@@ -14,13 +14,37 @@ const MAX_EDIT_DISTANCE = 2048;
  * front of a long table is one `add`, not a rewrite of every row after it (which is what an
  * index-by-index diff such as fast-json-patch's compare() produces).
  */
-export function diff(from: Json, to: Json): Operation[] {
+export function diff(from: Json, to: Json): Operation[];
+/**
+ * With `maxOps`: undefined as soon as the patch would have more operations than that, so a
+ * caller that would store such a patch whole anyway stops paying for it.
+ */
+export function diff(from: Json, to: Json, maxOps: number): Operation[] | undefined;
+export function diff(from: Json, to: Json, maxOps = Number.POSITIVE_INFINITY): Operation[] | undefined {
   const ops: Operation[] = [];
-  diffValue(from, to, '', ops);
+  const sink: OpSink = {
+    push(operation) {
+      if (ops.length >= maxOps) throw TOO_MANY_OPS;
+      ops.push(operation);
+    },
+  };
+  try {
+    diffValue(from, to, '', sink);
+  } catch (error) {
+    if (error === TOO_MANY_OPS) return undefined;
+    throw error;
+  }
   return ops;
 }
 
-function diffValue(from: Json, to: Json, path: string, ops: Operation[]): void {
+const TOO_MANY_OPS = new Error('too many operations');
+
+/** Where the diff emits its operations: stops it once there are more than its bound. */
+interface OpSink {
+  push(operation: Operation): void;
+}
+
+function diffValue(from: Json, to: Json, path: string, ops: OpSink): void {
   if (from === to) return;
   if (Array.isArray(from) && Array.isArray(to)) {
     diffArray(from, to, path, ops);
@@ -31,7 +55,7 @@ function diffValue(from: Json, to: Json, path: string, ops: Operation[]): void {
   }
 }
 
-function diffObject(from: { [key: string]: Json }, to: { [key: string]: Json }, path: string, ops: Operation[]): void {
+function diffObject(from: { [key: string]: Json }, to: { [key: string]: Json }, path: string, ops: OpSink): void {
   for (const key of Object.keys(from)) {
     if (!Object.prototype.hasOwnProperty.call(to, key)) {
       ops.push({ op: 'remove', path: `${path}/${escapePointerToken(key)}` });
@@ -44,7 +68,7 @@ function diffObject(from: { [key: string]: Json }, to: { [key: string]: Json }, 
   }
 }
 
-function diffArray(from: Json[], to: Json[], path: string, ops: Operation[]): void {
+function diffArray(from: Json[], to: Json[], path: string, ops: OpSink): void {
   let start = 0;
   const shorter = Math.min(from.length, to.length);
   while (start < shorter && jsonEqual(from[start]!, to[start]!)) start++;
@@ -83,7 +107,7 @@ function positionalScript(fromLength: number, toLength: number): Edit[] {
  * element by element and becomes a recursive diff of each pair, so editing one cell of a row is a
  * `replace` of that cell rather than a removal and re-insertion of the row.
  */
-function emitArrayOps(from: Json[], to: Json[], script: Edit[], offset: number, path: string, ops: Operation[]): void {
+function emitArrayOps(from: Json[], to: Json[], script: Edit[], offset: number, path: string, ops: OpSink): void {
   let index = offset;
   let fromIndex = 0;
   let toIndex = 0;

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { createStateCache } from '../sessions/stateCache.js';
+import { createTaskRunner } from '../work/taskRunner.js';
 import type { StoreContext } from '../sessions/context.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
@@ -23,6 +24,8 @@ export type AppConfig = Pick<
   | 'checkpointEvery'
   | 'fullStateRatio'
   | 'stateCacheBytes'
+  | 'workerThreads'
+  | 'offloadFromBytes'
   | 'txMaxRetries'
   | 'rateLimitPerSecond'
   | 'rateLimitBurst'
@@ -33,6 +36,8 @@ export interface App {
   store: StoreContext;
   /** Every route as "METHOD /path/{param}", for holding the router to openapi.yaml. */
   routes: string[];
+  /** Stops the worker threads (after the HTTP server has stopped). */
+  close(): Promise<void>;
 }
 
 /** Builds the HTTP app from what it is given; it opens no port and runs no migration. */
@@ -42,11 +47,13 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
     cache: createStateCache(config.stateCacheBytes),
     policy: { maxEventsBetween: config.checkpointEvery, fullStateRatio: config.fullStateRatio },
     transactions: { maxRetries: config.txMaxRetries },
+    work: createTaskRunner({ threads: config.workerThreads, inlineBelow: config.offloadFromBytes }),
+    limits: { maxBytes: config.bodyLimitBytes, maxDepth: config.maxJsonDepth },
     logger,
   };
   const routers = [
     healthRoutes(pool),
-    stateRoutes(store, tenantOf, config.maxJsonDepth),
+    stateRoutes(store, tenantOf),
     historyRoutes(store, tenantOf),
     sessionRoutes(store, tenantOf, config.maxJsonDepth),
     keyRoutes(pool, config.maxJsonDepth),
@@ -69,5 +76,5 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
       layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${layer.path.toString().replace(/:(\w+)/g, '{$1}')}`),
     ),
   );
-  return { koa, store, routes };
+  return { koa, store, routes, close: () => store.work.close() };
 }

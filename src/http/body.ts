@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import { inspectJson, type Json } from '../core/json.js';
-import { UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 export const JSON_TYPE = 'application/json';
 export const JSON_PATCH_TYPE = 'application/json-patch+json';
@@ -23,19 +23,34 @@ export function bodyReader(limitBytes: number): Middleware {
 }
 
 /**
- * The request body as JSON of the given media type. A wrong Content-Type is a 415; an empty,
- * malformed or too deeply nested body, or one with an object key `__proto__` anywhere, is a 400.
+ * The request body as JSON text of the given media type, not parsed: states and patches are
+ * parsed and checked by the state tasks (on a worker thread when large). A wrong Content-Type is
+ * a 415, an empty body a 400.
  */
-export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number): Json {
+export function readJsonText(ctx: Context, mediaType: string): string {
   if (!ctx.is(mediaType)) {
     const given = ctx.get('Content-Type') || 'none';
     throw new UnsupportedMediaTypeError(`${ctx.method} ${ctx.path} takes Content-Type: ${mediaType}, not ${given}`);
   }
   const text = (ctx.request as { body?: unknown }).body;
   if (typeof text !== 'string' || text.trim() === '') throw new ValidationError('the request body is empty; send a JSON value');
+  return text;
+}
+
+/**
+ * Small JSON documents (restore, fork, key requests): parsed here, on the event loop, so they are
+ * held to a size that costs no noticeable time to parse. An over-deep body, or one with an
+ * object key `__proto__` anywhere, is a 400.
+ */
+export const SMALL_DOCUMENT_BYTES = 64 * 1024;
+
+export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number): Json {
+  const text = readJsonText(ctx, mediaType);
+  if (text.length > SMALL_DOCUMENT_BYTES) {
+    throw new PayloadTooLargeError(`${ctx.method} ${ctx.path} takes a body of at most ${SMALL_DOCUMENT_BYTES} bytes`);
+  }
   let value: Json;
   try {
-    // V8's JSON.parse is not recursive: absurd nesting is parsed, then refused below.
     value = JSON.parse(text) as Json;
   } catch (error) {
     throw new ValidationError(`the request body is not valid JSON: ${(error as Error).message}`);

@@ -1,7 +1,9 @@
 import type { CheckpointPolicy } from '../core/checkpointPolicy.js';
+import type { StateLimits } from '../core/stateTasks.js';
 import type { Pool } from '../db/pool.js';
 import type { TransactionOptions } from '../db/transaction.js';
 import type { Logger } from '../log.js';
+import type { TaskRunner } from '../work/taskRunner.js';
 import type { StateCache } from './stateCache.js';
 
 /** What every use case needs: built once in createApp from the pool and the configuration. */
@@ -10,5 +12,9 @@ export interface StoreContext {
   cache: StateCache;
   policy: CheckpointPolicy;
   transactions: TransactionOptions;
+  /** Runs the CPU-heavy state work, off the event loop for large states. */
+  work: TaskRunner;
+  /** What a state may be: its size and nesting. */
+  limits: StateLimits;
   logger: Logger;
 }

@@ -27,8 +27,8 @@ export function forkSession(
       if (!source) throw new NotFoundError(`session ${sessionId} does not exist`);
       if (source.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
       const sourceVersion = await resolveVersion(connection, source, version === undefined ? { latest: true } : { version });
-      const { state } = await rebuildState(connection, tenant, sessionId, sourceVersion);
-      return { state, forkedFrom: { sessionId, version: sourceVersion } };
+      const { state } = await rebuildState(connection, ctx.work, tenant, sessionId, sourceVersion);
+      return { next: { state }, forkedFrom: { sessionId, version: sourceVersion } };
     },
   });
 }

@@ -1,6 +1,3 @@
-import type { Operation } from 'fast-json-patch';
-import { diff } from '../core/diff.js';
-import type { Json } from '../core/json.js';
 import { NotFoundError } from '../errors.js';
 import { decodeJson } from '../store/codec.js';
 import type { EventMetadata } from '../store/eventMetadata.js';
@@ -9,6 +6,7 @@ import { readHistory, type HistoryQuery } from '../store/readHistory.js';
 import type { StoreContext } from './context.js';
 import { requireLiveSession, resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
+import { runStateTask } from './stateWork.js';
 
 export interface HistoryPage {
   items: EventMetadata[];
@@ -25,21 +23,23 @@ export async function listHistory(ctx: StoreContext, tenant: string, sessionId: 
 }
 
 export interface VersionDetail extends EventMetadata {
-  patch: Operation[];
+  /** The RFC 6902 patch, as JSON text. */
+  patchText: string;
 }
 
 /**
  * One event with its patch. A version stored whole has no stored patch; its patch is the
  * equivalent whole-document operation (`add` at the root for version 1, else `replace`).
+ * Patches and states stay JSON text throughout: nothing here parses a state.
  */
 export async function readVersion(ctx: StoreContext, tenant: string, sessionId: string, version: number): Promise<VersionDetail> {
   await requireLiveSession(ctx.pool, tenant, sessionId);
   const event = await readEvent(ctx.pool, tenant, sessionId, version);
   if (!event) throw new NotFoundError(`session ${sessionId} has no version ${version}`);
   const { patch: stored, ...metadata } = event;
-  if (stored) return { ...metadata, patch: JSON.parse(await decodeJson(stored.encoding, stored.body)) as Operation[] };
-  const { state } = await rebuildState(ctx.pool, tenant, sessionId, version);
-  return { ...metadata, patch: [{ op: version === 1 ? 'add' : 'replace', path: '', value: state }] };
+  if (stored) return { ...metadata, patchText: await decodeJson(stored.encoding, stored.body) };
+  const { state } = await rebuildState(ctx.pool, ctx.work, tenant, sessionId, version);
+  return { ...metadata, patchText: `[{"op":"${version === 1 ? 'add' : 'replace'}","path":"","value":${state.text}}]` };
 }
 
 /** The RFC 6902 patch that turns version `from`'s state into version `to`'s. */
@@ -49,10 +49,13 @@ export async function diffVersions(
   sessionId: string,
   from: number,
   to: number,
-): Promise<{ from: number; to: number; patch: Operation[] }> {
+): Promise<{ from: number; to: number; patchText: string }> {
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   await resolveVersion(ctx.pool, head, { version: Math.max(from, to) });
-  const fromState = await rebuildState(ctx.pool, tenant, sessionId, from);
-  const toState = from === to ? fromState : await rebuildState(ctx.pool, tenant, sessionId, to);
-  return { from, to, patch: diff(fromState.state as Json, toState.state as Json) };
+  const fromState = await rebuildState(ctx.pool, ctx.work, tenant, sessionId, from);
+  if (from === to) return { from, to, patchText: '[]' };
+  const toState = await rebuildState(ctx.pool, ctx.work, tenant, sessionId, to);
+  const size = fromState.state.text.length + toState.state.text.length;
+  const { patchText } = await runStateTask(ctx.work, 'diffStates', { fromText: fromState.state.text, toText: toState.state.text }, size);
+  return { from, to, patchText };
 }

@@ -1,10 +1,11 @@
-import { digestState, type Json } from '../core/json.js';
+import type { Json } from '../core/json.js';
 import { laterInstant } from '../core/time.js';
 import { withTransaction } from '../db/transaction.js';
 import { GoneError } from '../errors.js';
 import { lockSessionHead } from '../store/readSessionHead.js';
 import type { StoreContext } from './context.js';
-import { appendVersion, headStateOf } from './writeState.js';
+import { runStateTask } from './stateWork.js';
+import { appendVersion, planVersion, stateOf } from './writeState.js';
 
 /**
  * Appends a sequence of states to a session (creating it if needed) as consecutive `save`
@@ -30,14 +31,15 @@ export async function importStates(
         const locked = await lockSessionHead(connection, tenant, sessionId);
         let head = locked.head;
         if (head?.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
-        let headState = head ? await headStateOf(ctx, connection, head) : undefined;
-        for (const state of pending) {
-          const digest = digestState(state);
-          if (head && digest.hash.equals(head.headStateHash)) continue;
+        for (const value of pending) {
+          const text = JSON.stringify(value);
+          const state = await runStateTask(ctx.work, 'ingestState', { text, limits: ctx.limits }, text.length);
+          const plan = await planVersion(ctx, connection, head, { next: { state } });
+          if (!plan) continue;
           const now = head ? laterInstant(locked.now, head.updatedAt) : locked.now;
           const spec = { tenant, sessionId, kind: 'save' as const, message: undefined, author: undefined };
-          ({ head } = await appendVersion(ctx, connection, spec, head, headState, { state }, digest, now));
-          headState = state;
+          ({ head } = await appendVersion(ctx, connection, spec, head, { plan }, now));
+          ctx.cache.set(tenant, sessionId, { version: head.headVersion, stateHash: head.headStateHash, state: stateOf(plan) });
         }
         return head?.headVersion ?? 0;
       },

@@ -1,4 +1,4 @@
-import type { Json } from '../core/json.js';
+import type { StateText } from '../core/stateTasks.js';
 import type { Queryable } from '../db/pool.js';
 import { GoneError, NotFoundError } from '../errors.js';
 import { findVersionAt } from '../store/findVersionAt.js';
@@ -12,8 +12,7 @@ export type VersionSelector = { version: number } | { at: string } | { latest: t
 export interface LoadedState {
   version: number;
   createdAt: string;
-  state: Json;
-  stateHash: Buffer;
+  state: StateText;
 }
 
 /** The head row of a live session, or the 404 / 410 a client gets instead. */
@@ -46,13 +45,15 @@ export async function resolveVersion(
 export async function loadState(ctx: StoreContext, tenant: string, sessionId: string, selector: VersionSelector): Promise<LoadedState> {
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   const version = await resolveVersion(ctx.pool, head, selector);
-  if (version === head.headVersion) {
-    const cached = ctx.cache.get(tenant, sessionId, head.headVersion, head.headStateHash);
-    if (cached !== undefined) return { version, createdAt: head.updatedAt, state: cached, stateHash: head.headStateHash };
-  }
-  const rebuilt = await rebuildState(ctx.pool, tenant, sessionId, version);
-  if (version === head.headVersion) {
-    ctx.cache.set(tenant, sessionId, { ...rebuilt, bytes: head.headStateBytes });
-  }
-  return rebuilt;
+  if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };
+  return rebuildState(ctx.pool, ctx.work, tenant, sessionId, version);
+}
+
+/** The head state: from this process's cache when it is provably current, else rebuilt (and cached). */
+export async function headState(ctx: StoreContext, db: Queryable, head: SessionHead): Promise<StateText> {
+  const cached = ctx.cache.get(head.tenant, head.sessionId, head.headVersion, head.headStateHash);
+  if (cached !== undefined) return cached;
+  const rebuilt = await rebuildState(db, ctx.work, head.tenant, head.sessionId, head.headVersion);
+  ctx.cache.set(head.tenant, head.sessionId, { version: head.headVersion, stateHash: head.headStateHash, state: rebuilt.state });
+  return rebuilt.state;
 }

@@ -1,28 +1,24 @@
-import type { Operation } from 'fast-json-patch';
-import { digestState, type Json } from '../core/json.js';
-import { replay } from '../core/replay.js';
+import type { StateText } from '../core/stateTasks.js';
 import type { Queryable } from '../db/pool.js';
-import { NotFoundError } from '../errors.js';
+import { IntegrityError, NotFoundError } from '../errors.js';
 import { decodeJson } from '../store/codec.js';
 import { readEventPatches } from '../store/readEventPatches.js';
 import { readNearestCheckpoint } from '../store/readNearestCheckpoint.js';
+import type { TaskRunner } from '../work/taskRunner.js';
+import { runStateTask } from './stateWork.js';
 
 export interface VersionState {
   version: number;
-  state: Json;
-  stateHash: Buffer;
+  state: StateText;
   createdAt: string;
 }
-
-/** Stored history disagrees with itself: a replayed state does not match its recorded hash. */
-export class IntegrityError extends Error {}
 
 /**
  * The state of one version, rebuilt from the nearest checkpoint at or below it plus the patches
  * after that checkpoint, and checked against the hash recorded when it was saved. The work is
  * bounded by the checkpoint policy, whatever the length of the history.
  */
-export async function rebuildState(db: Queryable, tenant: string, sessionId: string, version: number): Promise<VersionState> {
+export async function rebuildState(db: Queryable, work: TaskRunner, tenant: string, sessionId: string, version: number): Promise<VersionState> {
   const checkpoint = await readNearestCheckpoint(db, tenant, sessionId, version);
   if (!checkpoint) throw new NotFoundError(`session ${sessionId} has no version ${version}`);
   const events = await readEventPatches(db, tenant, sessionId, checkpoint.version, version);
@@ -30,18 +26,18 @@ export async function rebuildState(db: Queryable, tenant: string, sessionId: str
   if (!last || last.version !== version || events[0]?.version !== checkpoint.version) {
     throw new NotFoundError(`session ${sessionId} has no version ${version}`);
   }
-  const patches: Operation[][] = [];
+  const patchTexts: string[] = [];
   for (const event of events.slice(1)) {
     if (!event.patch) throw new IntegrityError(`${tenant}/${sessionId} version ${event.version} has neither a patch nor a checkpoint`);
-    patches.push(JSON.parse(await decodeJson(event.patch.encoding, event.patch.body)) as Operation[]);
+    patchTexts.push(await decodeJson(event.patch.encoding, event.patch.body));
   }
-  const base = JSON.parse(await decodeJson(checkpoint.encoding, checkpoint.body)) as Json;
-  const state = replay(base, patches);
-  const { hash } = digestState(state);
-  if (!hash.equals(last.stateHash)) {
-    throw new IntegrityError(
-      `${tenant}/${sessionId} version ${version}: replayed state hash ${hash.toString('hex')} does not match the stored ${last.stateHash.toString('hex')}`,
-    );
+  const checkpointText = await decodeJson(checkpoint.encoding, checkpoint.body);
+  const size = patchTexts.reduce((total, text) => total + text.length, checkpointText.length);
+  try {
+    const state = await runStateTask(work, 'replayVersion', { checkpointText, patchTexts, expectedHash: last.stateHash.toString('hex') }, size);
+    return { version, state, createdAt: last.createdAt };
+  } catch (error) {
+    if (error instanceof IntegrityError) throw new IntegrityError(`${tenant}/${sessionId} version ${version}: ${error.message}`);
+    throw error;
   }
-  return { version, state, stateHash: last.stateHash, createdAt: last.createdAt };
 }

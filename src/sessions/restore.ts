@@ -21,8 +21,8 @@ export function restoreState(
     requires: 'existing',
     next: async (connection, head) => {
       const version = await resolveVersion(connection, head!, target, (detail) => new UnprocessableError(detail));
-      const { state } = await rebuildState(connection, tenant, sessionId, version);
-      return { state, restoredFrom: version };
+      const { state } = await rebuildState(connection, ctx.work, tenant, sessionId, version);
+      return { next: { state }, restoredFrom: version };
     },
   });
 }

@@ -1,56 +1,47 @@
-import type { Operation } from 'fast-json-patch';
-import type { Json } from '../core/json.js';
-import { applyToCopy, PatchConflictError } from '../core/replay.js';
-import { UnprocessableError } from '../errors.js';
 import type { StoreContext } from './context.js';
+import { runStateTask } from './stateWork.js';
 import { writeState, type WriteConditions, type WriteOutcome } from './writeState.js';
 
-/** PUT: the whole new state. The first save creates the session. */
-export function saveState(
+/** PUT: the whole new state, as the JSON text the client sent. The first save creates the session. */
+export async function saveState(
   ctx: StoreContext,
   tenant: string,
   sessionId: string,
-  state: Json,
+  body: string,
   conditions: WriteConditions,
 ): Promise<WriteOutcome> {
+  // Parsed, checked and hashed before any database work: a bad body costs no transaction.
+  const state = await runStateTask(ctx.work, 'ingestState', { text: body, limits: ctx.limits }, body.length);
   return writeState(ctx, {
     tenant,
     sessionId,
     kind: 'save',
     conditions,
-    fingerprint: { state, message: conditions.message ?? null, author: conditions.author ?? null },
+    fingerprint: { state: state.hash, message: conditions.message ?? null, author: conditions.author ?? null },
     requires: 'either',
-    next: async () => ({ state }),
+    next: async () => ({ next: { state } }),
   });
 }
 
-/** PATCH: an RFC 6902 patch applied atomically to the head; 422 when it does not apply. */
-export function patchState(
+/**
+ * PATCH: an RFC 6902 patch (the JSON text the client sent) applied atomically to the head; 422
+ * when it does not apply, 413 when its result would be too large.
+ */
+export async function patchState(
   ctx: StoreContext,
   tenant: string,
   sessionId: string,
-  patch: Operation[],
+  body: string,
   conditions: WriteConditions,
 ): Promise<WriteOutcome> {
+  const patch = await runStateTask(ctx.work, 'ingestPatch', { text: body, limits: ctx.limits }, body.length);
   return writeState(ctx, {
     tenant,
     sessionId,
     kind: 'patch',
     conditions,
-    fingerprint: { patch: patch as unknown as Json, message: conditions.message ?? null, author: conditions.author ?? null },
+    fingerprint: { patch: patch.hash, message: conditions.message ?? null, author: conditions.author ?? null },
     requires: 'existing',
-    next: async (_connection, _head, headState) => {
-      try {
-        return { state: applyToCopy(headState!, patch) };
-      } catch (error) {
-        if (error instanceof PatchConflictError) {
-          throw new UnprocessableError(`the patch does not apply to version ${_head!.headVersion}: ${error.message}`, {
-            current_version: _head!.headVersion,
-            ...(error.operationIndex !== undefined ? { operation: error.operationIndex } : {}),
-          });
-        }
-        throw error;
-      }
-    },
+    next: async () => ({ next: { patchText: patch.text } }),
   });
 }

@@ -1,22 +1,19 @@
-import type { Json } from '../core/json.js';
+import type { StateText } from '../core/stateTasks.js';
 
 export interface CachedState {
   version: number;
   stateHash: Buffer;
-  state: Json;
-  /** Approximate size: the state's canonical JSON bytes. */
-  bytes: number;
+  state: StateText;
 }
 
 /**
- * Head states recently written or loaded by this process, least recently used evicted first, bounded
- * by the total of their JSON sizes. An optimisation only: an entry is used solely when its version
- * AND state hash equal the head row just read from the database, so a write by another process (or
- * a purge and re-creation) can never be served from here. Cached states are shared and must never
- * be mutated.
+ * Head states recently written or loaded by this process, as their JSON text, least recently used
+ * evicted first, bounded by the total of their sizes. An optimisation only: an entry is used
+ * solely when its version AND state hash equal the head row just read from the database, so a
+ * write by another process (or a purge and re-creation) can never be served from here.
  */
 export interface StateCache {
-  get(tenant: string, sessionId: string, version: number, stateHash: Buffer): Json | undefined;
+  get(tenant: string, sessionId: string, version: number, stateHash: Buffer): StateText | undefined;
   set(tenant: string, sessionId: string, entry: CachedState): void;
   delete(tenant: string, sessionId: string): void;
   readonly bytes: number;
@@ -30,7 +27,7 @@ export function createStateCache(maxBytes: number): StateCache {
     const entry = entries.get(key);
     if (!entry) return;
     entries.delete(key);
-    totalBytes -= entry.bytes;
+    totalBytes -= entry.state.bytes;
   };
   return {
     get(tenant, sessionId, version, stateHash) {
@@ -45,9 +42,9 @@ export function createStateCache(maxBytes: number): StateCache {
     set(tenant, sessionId, entry) {
       const key = keyOf(tenant, sessionId);
       remove(key);
-      if (entry.bytes > maxBytes) return;
+      if (entry.state.bytes > maxBytes) return;
       entries.set(key, entry);
-      totalBytes += entry.bytes;
+      totalBytes += entry.state.bytes;
       for (const oldest of entries.keys()) {
         if (totalBytes <= maxBytes) break;
         remove(oldest);

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Operation } from 'fast-json-patch';
 import { chainHash, GENESIS_HASH } from '../core/chain.js';
 import { decideStorage } from '../core/checkpointPolicy.js';
-import { diff } from '../core/diff.js';
-import { canonicalJson, digestState, type Json } from '../core/json.js';
+import { canonicalJson, type Json } from '../core/json.js';
+import { wholeStatePlan, type PlannedVersion, type StateText } from '../core/stateTasks.js';
 import { laterInstant } from '../core/time.js';
 import { isDuplicateKey, RetryTransaction } from '../db/errors.js';
 import type { Connection } from '../db/pool.js';
@@ -16,7 +15,8 @@ import { lockSessionHead, type SessionHead } from '../store/readSessionHead.js';
 import { writeCheckpoint } from '../store/writeCheckpoint.js';
 import { advanceSessionHead, insertSessionHead, type SessionHeadWrite } from '../store/writeSessionHead.js';
 import type { StoreContext } from './context.js';
-import { rebuildState } from './rebuildState.js';
+import { headState } from './load.js';
+import { runStateTask } from './stateWork.js';
 
 /** Preconditions and options common to every write (PUT, PATCH, restore, fork). */
 export interface WriteConditions {
@@ -45,9 +45,9 @@ export interface WriteOutcome {
   replayed: boolean;
 }
 
-/** What a write computes from the head (undefined for a session being created). */
+/** What a write asks for, given the head: a whole state, or a patch to apply to the head state. */
 export interface NextState {
-  state: Json;
+  next: { state: StateText } | { patchText: string };
   restoredFrom?: number;
   forkedFrom?: { sessionId: string; version: number };
 }
@@ -57,23 +57,24 @@ export interface WriteSpec {
   sessionId: string;
   kind: EventKind;
   conditions: WriteConditions;
-  /** What identifies this request for Idempotency-Key reuse checks. */
+  /** What identifies this request for Idempotency-Key reuse checks (hashes, not whole states). */
   fingerprint: Json;
   /** 'existing': 404 on an unknown session. 'new': 409 when the session exists (fork targets). */
   requires: 'existing' | 'new' | 'either';
-  next: (connection: Connection, head: SessionHead | undefined, headState: Json | undefined) => Promise<NextState>;
+  next: (connection: Connection, head: SessionHead | undefined) => Promise<NextState>;
 }
 
 /**
  * The one write path. In one transaction: lock the head row; answer a repeated Idempotency-Key
  * from its record; check tombstone and preconditions; get the head state (cache, else replay);
- * compute the next state; append the event (a patch, a patch and a checkpoint, or the whole state)
- * and move the head. A state equal to the head writes no version.
+ * plan the next version (off the event loop when large: apply, diff, hash, and prove the stored
+ * patch replays to the new state); append the event (a patch, a patch and a checkpoint, or the
+ * whole state) and move the head. A state equal to the head writes no version.
  */
 export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<WriteOutcome> {
   const { tenant, sessionId, conditions } = spec;
   const requestHash = createHash('sha256').update(canonicalJson([spec.kind, sessionId, spec.fingerprint])).digest();
-  let written: { version: number; stateHash: Buffer; state: Json; bytes: number } | undefined;
+  let written: { version: number; stateHash: Buffer; state: StateText } | undefined;
 
   const outcome = await withTransaction(
     ctx.pool,
@@ -92,37 +93,36 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
       }
       checkPreconditions(spec, head);
 
-      const headState = head ? await headStateOf(ctx, connection, head) : undefined;
-      const next = await spec.next(connection, head, headState);
-      const digest = digestState(next.state);
+      const next = await spec.next(connection, head);
+      const plan = await planVersion(ctx, connection, head, next);
 
       let result: WriteOutcome;
-      if (head && digest.hash.equals(head.headStateHash)) {
-        result = {
-          sessionId,
-          version: head.headVersion,
-          createdAt: head.updatedAt,
-          changed: false,
-          kind: spec.kind,
-          ops: 0,
-          patchBytes: 0,
-          stateBytes: head.headStateBytes,
-          stateHash: head.headStateHash.toString('hex'),
-          replayed: false,
-        };
-      } else {
+      if (plan) {
         const appended = await appendVersion(
           ctx,
           connection,
           { tenant, sessionId, kind: spec.kind, message: conditions.message, author: conditions.author },
           head,
-          headState,
-          next,
-          digest,
+          { ...next, plan },
           now,
         );
         result = appended.outcome;
-        written = { version: result.version, stateHash: digest.hash, state: next.state, bytes: digest.bytes };
+        written = { version: result.version, stateHash: appended.head.headStateHash, state: stateOf(plan) };
+      } else {
+        // No plan: the state equals the head's, so there is a head.
+        const current = head!;
+        result = {
+          sessionId,
+          version: current.headVersion,
+          createdAt: current.updatedAt,
+          changed: false,
+          kind: spec.kind,
+          ops: 0,
+          patchBytes: 0,
+          stateBytes: current.headStateBytes,
+          stateHash: current.headStateHash.toString('hex'),
+          replayed: false,
+        };
       }
       if (conditions.idempotencyKey !== undefined) {
         await writeIdempotencyRecord(
@@ -163,18 +163,29 @@ function checkPreconditions(spec: WriteSpec, head: SessionHead | undefined): voi
   }
 }
 
-/** The head state: from this process's cache when it is provably current, else replayed. */
-export async function headStateOf(ctx: StoreContext, connection: Connection, head: SessionHead): Promise<Json> {
-  const cached = ctx.cache.get(head.tenant, head.sessionId, head.headVersion, head.headStateHash);
-  if (cached !== undefined) return cached;
-  const rebuilt = await rebuildState(connection, head.tenant, head.sessionId, head.headVersion);
-  ctx.cache.set(head.tenant, head.sessionId, {
-    version: rebuilt.version,
-    stateHash: rebuilt.stateHash,
-    state: rebuilt.state,
-    bytes: head.headStateBytes,
+/**
+ * The version to append after `head`, or undefined when the state would equal the head. The
+ * first version of a session is its whole state, stored as one `add` of the root.
+ */
+export async function planVersion(
+  ctx: StoreContext,
+  connection: Connection,
+  head: SessionHead | undefined,
+  next: NextState,
+): Promise<PlannedVersion | undefined> {
+  if (!head) {
+    if (!('state' in next.next)) throw new Error('a session can only be created from a whole state');
+    return wholeStatePlan(next.next.state, 'add');
+  }
+  // Saving the state the session already has (a Streamlit rerun) needs no head state at all.
+  if ('state' in next.next && next.next.state.hash === head.headStateHash.toString('hex')) return undefined;
+  const current = await headState(ctx, connection, head);
+  const size = current.text.length + ('state' in next.next ? next.next.state.text.length : next.next.patchText.length);
+  const input = { head: current, next: next.next, limits: ctx.limits, fullStateRatio: ctx.policy.fullStateRatio };
+  const plan = await runStateTask(ctx.work, 'planWrite', input, size, {
+    current_version: head.headVersion,
   });
-  return rebuilt.state;
+  return plan.unchanged ? undefined : plan;
 }
 
 export interface AppendSpec {
@@ -195,18 +206,16 @@ export async function appendVersion(
   connection: Connection,
   spec: AppendSpec,
   head: SessionHead | undefined,
-  headState: Json | undefined,
-  next: NextState,
-  digest: { hash: Buffer; bytes: number },
+  next: Omit<NextState, 'next'> & { plan: PlannedVersion },
   now: string,
 ): Promise<{ outcome: WriteOutcome; head: SessionHead }> {
   const { tenant, sessionId } = spec;
+  const { plan } = next;
   const version = head ? head.headVersion + 1 : 1;
   const createdAt = head ? laterInstant(now, head.updatedAt) : now;
-  const patch: Operation[] = head ? diff(headState!, next.state) : [{ op: 'add', path: '', value: next.state }];
-  const patchText = JSON.stringify(patch);
-  const patchBytes = Buffer.byteLength(patchText);
-  const decision = head
+  const { patchBytes } = plan;
+  const digest = { hash: Buffer.from(plan.hash, 'hex'), bytes: plan.bytes };
+  const decision = head && plan.patchText !== undefined
     ? decideStorage(ctx.policy, {
         eventsSinceCheckpoint: version - head.checkpointVersion,
         patchBytesSinceCheckpoint: head.patchBytesSinceCheckpoint + patchBytes,
@@ -224,8 +233,8 @@ export async function appendVersion(
       sessionId,
       version,
       kind: spec.kind,
-      patch: decision === 'full' ? undefined : await encodeJson(patchText),
-      ops: patch.length,
+      patch: decision === 'full' || plan.patchText === undefined ? undefined : await encodeJson(plan.patchText),
+      ops: plan.ops,
       patchBytes,
       stateBytes: digest.bytes,
       stateHash: digest.hash,
@@ -237,7 +246,7 @@ export async function appendVersion(
       sourceVersion: source?.version,
     });
     if (writesCheckpoint) {
-      await writeCheckpoint(connection, tenant, sessionId, version, await encodeJson(JSON.stringify(next.state)));
+      await writeCheckpoint(connection, tenant, sessionId, version, await encodeJson(plan.text));
     }
     headWrite = {
       tenant,
@@ -269,7 +278,7 @@ export async function appendVersion(
     createdAt,
     changed: true,
     kind: spec.kind,
-    ops: patch.length,
+    ops: plan.ops,
     patchBytes,
     stateBytes: digest.bytes,
     stateHash: digest.hash.toString('hex'),
@@ -283,4 +292,9 @@ export async function appendVersion(
     deletedAt: null,
   };
   return { outcome, head: newHead };
+}
+
+/** The state of a planned version, without its patch (what the state cache keeps). */
+export function stateOf(plan: PlannedVersion): StateText {
+  return { text: plan.text, hash: plan.hash, bytes: plan.bytes };
 }

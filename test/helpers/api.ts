@@ -68,6 +68,8 @@ export const testAppConfig: AppConfig = {
   checkpointEvery: 8,
   fullStateRatio: 0.5,
   stateCacheBytes: 8 * 1024 * 1024,
+  workerThreads: 1,
+  offloadFromBytes: 128 * 1024,
   txMaxRetries: 20,
   rateLimitPerSecond: 0,
   rateLimitBurst: 20,
@@ -99,6 +101,6 @@ export async function startTestServer(pool: Pool, config: Partial<AppConfig> = {
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => app.close()),
   };
 }

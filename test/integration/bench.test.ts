@@ -29,7 +29,8 @@ describe('benchmark (--quick): it runs and reports every figure', function () {
       expect(results.history_pages.by_state_size).to.have.length(2);
       expect(results.diff).to.have.length(3);
       expect(results.targets.length).to.be.greaterThan(8);
-      for (const section of ['storage', 'saves', 'loads', 'history_pages', 'diff']) {
+      expect(results.pauses.with_workers.during.samples).to.be.greaterThan(0);
+      for (const section of ['storage', 'saves', 'loads', 'history_pages', 'diff', 'pauses']) {
         for (const [path, leaf] of numbers(results[section])) {
           if (typeof leaf === 'string') continue; // workload and state labels
           expect(leaf, `${section}${path}`).to.be.a('number');
@@ -37,7 +38,7 @@ describe('benchmark (--quick): it runs and reports every figure', function () {
         }
       }
       const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
-      for (const heading of ['## Targets', '## 1. Storage', '## 2. Saves', '## 3. Loads', '## 4. History page', '## 5. Diff']) expect(report).to.include(heading);
+      for (const heading of ['## Targets', '## 1. Storage', '## 2. Saves', '## 3. Loads', '## 4. History page', '## 5. Diff', '## 6. Another tenant']) expect(report).to.include(heading);
       if ('WORKLOADS_DIR' in env) expect(results.meta.workloads).to.equal('synthetic');
       else if (existsSync(join(projectRoot, '..', 'shared', 'workloads'))) expect(results.meta.workloads).to.equal('shared');
     });

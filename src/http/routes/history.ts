@@ -29,7 +29,10 @@ export function historyRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     if (version === undefined) throw new ValidationError(`the version in the path must be a whole number from 1, not "${c.params.n}"`);
     const detail = await readVersion(ctx, tenantOf(c), sessionId, version);
     c.set('ETag', `"${version}"`);
-    c.body = { ...historyItem(detail), prev_hash: detail.prevHash.toString('hex'), patch: detail.patch };
+    c.type = 'application/json';
+    // The stored patch is spliced in as the text it is: a version stored whole carries a whole state.
+    const metadata = JSON.stringify({ ...historyItem(detail), prev_hash: detail.prevHash.toString('hex') });
+    c.body = `${metadata.slice(0, -1)},"patch":${detail.patchText}}`;
   });
 
   router.get('/v1/sessions/:sid/diff', async (c) => {
@@ -40,7 +43,7 @@ export function historyRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     }
     const result = await diffVersions(ctx, tenantOf(c), sessionId, query.from, query.to);
     c.type = JSON_PATCH_TYPE;
-    c.body = JSON.stringify(result.patch);
+    c.body = result.patchText;
   });
 
   return router;

@@ -3,33 +3,32 @@ import { httpDate } from '../../core/time.js';
 import type { StoreContext } from '../../sessions/context.js';
 import { loadState, type VersionSelector } from '../../sessions/load.js';
 import { patchState, saveState } from '../../sessions/save.js';
-import { JSON_PATCH_TYPE, JSON_TYPE, readJsonBody } from '../body.js';
+import { JSON_PATCH_TYPE, JSON_TYPE, readJsonText } from '../body.js';
 import { sendWriteAnswer } from '../responses.js';
-import { validatePatch } from '../schemas.js';
 import { ValidationError } from '../../errors.js';
 import { ifNoneMatchVersions, instant, parseQuery, positiveInteger, sessionIdParam, text, writeConditions } from '../validation.js';
 
 const writeQuery = { message: text(1000), author: text(200) };
 
 /** PUT, PATCH, GET and HEAD /v1/sessions/{sid}/state. */
-export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => string, maxDepth: number): Router {
+export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => string): Router {
   const router = new Router();
 
   router.put('/v1/sessions/:sid/state', async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, writeQuery);
-    const state = readJsonBody(c, JSON_TYPE, maxDepth);
-    const outcome = await saveState(ctx, tenantOf(c), sessionId, state, writeConditions(c, query));
+    const body = readJsonText(c, JSON_TYPE);
+    const outcome = await saveState(ctx, tenantOf(c), sessionId, body, writeConditions(c, query));
     sendWriteAnswer(c, outcome);
   });
 
   router.patch('/v1/sessions/:sid/state', async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, writeQuery);
-    const patch = validatePatch(readJsonBody(c, JSON_PATCH_TYPE, maxDepth + 2));
+    const body = readJsonText(c, JSON_PATCH_TYPE);
     const conditions = writeConditions(c, query);
     if (conditions.createOnly) throw new ValidationError('If-None-Match: * does not apply to PATCH, which needs an existing session');
-    const outcome = await patchState(ctx, tenantOf(c), sessionId, patch, conditions);
+    const outcome = await patchState(ctx, tenantOf(c), sessionId, body, conditions);
     sendWriteAnswer(c, outcome);
   });
 
@@ -52,7 +51,7 @@ export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => s
       return;
     }
     c.type = JSON_TYPE;
-    c.body = JSON.stringify(loaded.state);
+    c.body = loaded.state.text;
   });
 
   return router;

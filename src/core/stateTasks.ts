@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import type { Operation } from 'fast-json-patch';
+import { diff } from './diff.js';
+import { canonicalJson, digestState, inspectJson, jsonEqual, type Json } from './json.js';
+import { applyPatch, parsePointer, PatchConflictError } from './jsonPatch.js';
+
+/**
+ * The CPU-heavy work on states, as pure functions from JSON text to JSON text: parsing and
+ * checking a body, applying a patch, diffing, canonical hashing, replaying. Outside this module
+ * the service holds states only as text, so these functions can run on a worker thread for large
+ * states (text crosses threads as one copy, objects would not) and inline for small ones, with
+ * the same code either way. They never throw for bad input: they answer a problem instead, which
+ * survives the trip between threads where an error's class would not.
+ */
+
+export interface StateLimits {
+  /** The largest state, in bytes of its compact JSON (BODY_LIMIT_BYTES). */
+  maxBytes: number;
+  /** The deepest nesting (MAX_JSON_DEPTH). */
+  maxDepth: number;
+}
+
+export interface TaskProblem {
+  /** 400 bad input, 413 too large, 422 does not apply; 500 stored history that does not replay. */
+  status: 400 | 413 | 422 | 500;
+  detail: string;
+  /** The index of the patch operation that failed, if one did. */
+  operation?: number;
+}
+
+export type TaskResult<T> = { ok: true; value: T } | { ok: false; problem: TaskProblem };
+
+const ok = <T>(value: T): TaskResult<T> => ({ ok: true, value });
+const refuse = (status: TaskProblem['status'], detail: string, operation?: number): TaskResult<never> => ({
+  ok: false,
+  problem: operation === undefined ? { status, detail } : { status, detail, operation },
+});
+
+/** A state as the service holds it: compact JSON text, its canonical hash (hex) and size. */
+export interface StateText {
+  text: string;
+  hash: string;
+  bytes: number;
+}
+
+function parseBody(text: string, maxDepth: number): TaskResult<Json> {
+  let value: Json;
+  try {
+    // V8's JSON.parse is not recursive: absurd nesting is parsed, then refused below.
+    value = JSON.parse(text) as Json;
+  } catch (error) {
+    return refuse(400, `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const { depth, protoPath } = inspectJson(value, maxDepth);
+  if (depth > maxDepth) return refuse(400, `the JSON is nested more than ${maxDepth} levels deep (MAX_JSON_DEPTH)`);
+  if (protoPath !== undefined) return refuse(400, `the object key "__proto__" (at ${protoPath}) cannot be stored safely; rename it`);
+  return ok(value);
+}
+
+function stateTextOf(value: Json, text?: string): StateText {
+  const digest = digestState(value);
+  return { text: text ?? JSON.stringify(value), hash: digest.hash.toString('hex'), bytes: digest.bytes };
+}
+
+/** A whole state sent by a client (PUT): parsed, checked, hashed and made compact. */
+export function ingestState(input: { text: string; limits: StateLimits }): TaskResult<StateText> {
+  const parsed = parseBody(input.text, input.limits.maxDepth);
+  if (!parsed.ok) return parsed;
+  return ok(stateTextOf(parsed.value));
+}
+
+export interface IngestedPatch {
+  /** The operations as compact JSON, with members RFC 6902 does not define dropped. */
+  text: string;
+  /** SHA-256 (hex) of the patch's canonical JSON: what identifies it for Idempotency-Key reuse. */
+  hash: string;
+}
+
+const OPERATIONS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+
+/**
+ * An RFC 6902 patch sent by a client (PATCH): parsed and checked operation by operation. Members
+ * an operation does not define are ignored (RFC 6902 §4); a pointer through `__proto__` is
+ * refused, as that key is everywhere else.
+ */
+export function ingestPatch(input: { text: string; limits: StateLimits }): TaskResult<IngestedPatch> {
+  // An operation adds two levels (the array and the operation object) around the values it carries.
+  const parsed = parseBody(input.text, input.limits.maxDepth + 2);
+  if (!parsed.ok) return parsed;
+  const patch = parsed.value;
+  if (!Array.isArray(patch)) return refuse(400, 'the patch is not an RFC 6902 JSON Patch: it must be an array of operations');
+  const operations: Operation[] = [];
+  for (let index = 0; index < patch.length; index++) {
+    const item = patch[index]!;
+    const bad = (why: string): TaskResult<never> => refuse(400, `the patch is not an RFC 6902 JSON Patch: operation ${index} ${why}`);
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return bad('is not an object');
+    const { op, path, from } = item;
+    if (typeof op !== 'string' || !OPERATIONS.has(op)) return bad('must have "op": one of add, remove, replace, move, copy, test');
+    const pointers: Array<['path' | 'from', Json | undefined]> = [['path', path]];
+    if (op === 'move' || op === 'copy') pointers.push(['from', from]);
+    for (const [name, pointer] of pointers) {
+      if (typeof pointer !== 'string') return bad(`must have "${name}": a JSON Pointer`);
+      const tokens = parsePointer(pointer);
+      if (!tokens) return bad(`has a "${name}" that is not a JSON Pointer (RFC 6901): "${pointer}"`);
+      if (tokens.includes('__proto__')) return bad(`has a "${name}" through "__proto__", which cannot be stored safely`);
+    }
+    const operation: Record<string, Json> = { op, path: path! };
+    if (op === 'move' || op === 'copy') operation.from = from!;
+    if (op === 'add' || op === 'replace' || op === 'test') {
+      if (!Object.prototype.hasOwnProperty.call(item, 'value')) return bad(`(${op}) must have a "value"`);
+      operation.value = item.value!;
+    }
+    operations.push(operation as unknown as Operation);
+  }
+  const text = JSON.stringify(operations);
+  return ok({ text, hash: createHash('sha256').update(canonicalJson(operations as unknown as Json)).digest('hex') });
+}
+
+export interface PlannedVersion extends StateText {
+  /**
+   * The RFC 6902 patch from the head to this state, to store; undefined when the version is to
+   * be stored whole (its patch is then the whole-document `add` or `replace` counted below).
+   */
+  patchText: string | undefined;
+  ops: number;
+  patchBytes: number;
+}
+
+/** A version stored whole: its patch is one operation on the root carrying the whole state. */
+export function wholeStatePlan(state: StateText, op: 'add' | 'replace'): PlannedVersion {
+  return { ...state, patchText: undefined, ops: 1, patchBytes: Buffer.byteLength(`[{"op":"${op}","path":"","value":}]`) + state.bytes };
+}
+
+/** No RFC 6902 operation is shorter than this in JSON (`{"op":"remove","path":""}`, and a comma). */
+const MIN_OPERATION_BYTES = 27;
+
+export type WritePlan = { unchanged: true } | ({ unchanged: false } & PlannedVersion);
+
+/**
+ * The next version after `head`: a whole state (a client's, or an earlier version's), or the head with a
+ * client's patch applied (`patchText`, already ingested; held to the limits as each operation
+ * applies). Then the patch to store, and the proof that it can be read back: the stored patch,
+ * parsed from its text as a replay will, applied to the head must give exactly the new state. A
+ * version that fails this is never written. (A version stored whole is its state's own text.)
+ */
+export function planWrite(input: {
+  head: StateText;
+  next: { state: StateText } | { patchText: string };
+  limits: StateLimits;
+  /** A patch larger than this fraction of its state is stored as the whole state (FULL_STATE_RATIO). */
+  fullStateRatio: number;
+}): TaskResult<WritePlan> {
+  const { head, limits } = input;
+  let after: Json;
+  let state: StateText;
+  if ('state' in input.next) {
+    state = input.next.state;
+    if (state.hash === head.hash) return ok({ unchanged: true });
+    after = JSON.parse(state.text) as Json;
+  } else {
+    const patch = JSON.parse(input.next.patchText) as Operation[];
+    try {
+      after = applyPatch(JSON.parse(head.text) as Json, patch, {
+        maxBytes: limits.maxBytes,
+        maxDepth: limits.maxDepth,
+        startBytes: head.bytes,
+        // Room to copy, move or compare the whole state a few times over, and no more.
+        maxWorkBytes: 4 * limits.maxBytes,
+      });
+    } catch (error) {
+      if (!(error instanceof PatchConflictError)) throw error;
+      const status = error.reason === 'too-large' || error.reason === 'too-much-work' ? 413 : 422;
+      return refuse(status, error.message, error.operationIndex);
+    }
+    state = stateTextOf(after);
+    if (state.hash === head.hash) return ok({ unchanged: true });
+    if (state.bytes > limits.maxBytes) return refuse(413, `the state would be larger than ${limits.maxBytes} bytes (BODY_LIMIT_BYTES)`);
+  }
+
+  // The diff stops as soon as its patch could only be stored whole: a state rewritten
+  // throughout costs one pass, not a patch as large as itself that nobody keeps.
+  const wholeAbove = state.bytes * input.fullStateRatio;
+  const before = JSON.parse(head.text) as Json;
+  const operations = diff(before, after, Math.floor(wholeAbove / MIN_OPERATION_BYTES));
+  if (!operations) return ok({ unchanged: false, ...wholeStatePlan(state, 'replace') });
+  const patchText = JSON.stringify(operations);
+  const patchBytes = Buffer.byteLength(patchText);
+  if (patchBytes > wholeAbove) return ok({ unchanged: false, ...wholeStatePlan(state, 'replace') });
+  let replayed: Json;
+  try {
+    replayed = applyPatch(before, JSON.parse(patchText) as Operation[]);
+  } catch (error) {
+    return refuse(422, `this state cannot be stored as a patch that replays exactly: ${(error as Error).message}`);
+  }
+  // Equal structure is equal canonical JSON, so this is the hash check without hashing again.
+  if (!jsonEqual(replayed, after)) return refuse(422, 'this state cannot be stored as a patch that replays exactly');
+  return ok({ unchanged: false, ...state, patchText, ops: operations.length, patchBytes });
+}
+
+/**
+ * A stored version's state: its checkpoint's text with the later patches replayed onto it,
+ * checked against the hash recorded when it was saved.
+ */
+export function replayVersion(input: { checkpointText: string; patchTexts: string[]; expectedHash: string }): TaskResult<StateText> {
+  let state = JSON.parse(input.checkpointText) as Json;
+  try {
+    for (const patchText of input.patchTexts) state = applyPatch(state, JSON.parse(patchText) as Operation[]);
+  } catch (error) {
+    return refuse(500, `a stored patch does not apply: ${(error as Error).message}`);
+  }
+  // A checkpoint alone is already the compact text of its state.
+  const rebuilt = stateTextOf(state, input.patchTexts.length === 0 ? input.checkpointText : undefined);
+  if (rebuilt.hash !== input.expectedHash) {
+    return refuse(500, `the replayed state hash ${rebuilt.hash} does not match the stored ${input.expectedHash}`);
+  }
+  return ok(rebuilt);
+}
+
+/** The RFC 6902 patch (as text) that turns one state into another. */
+export function diffStates(input: { fromText: string; toText: string }): TaskResult<{ patchText: string }> {
+  return ok({ patchText: JSON.stringify(diff(JSON.parse(input.fromText) as Json, JSON.parse(input.toText) as Json)) });
+}
+
+export const stateTasks = { ingestState, ingestPatch, planWrite, replayVersion, diffStates };
+export type StateTasks = typeof stateTasks;
+export type StateTaskName = keyof StateTasks;

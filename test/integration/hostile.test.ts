@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import { createKey } from '../../src/access/keys.js';
+import { verifyHistory } from '../../src/sessions/verifyHistory.js';
+import { apiClient, startTestServer, type Api, type ApiResponse, type TestServer } from '../helpers/api.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const STATE = '/v1/sessions/{sid}/state';
+const DIFF = '/v1/sessions/{sid}/diff';
+
+/**
+ * Requests a careless or hostile client sends. Each must be refused with a 4xx problem that
+ * writes nothing, leave every session readable and its history replaying to its recorded
+ * hashes, and leave the service up for every other tenant.
+ */
+describe('hostile input', function () {
+  this.timeout(180_000);
+  let db: TestDatabase;
+  let server: TestServer;
+  let api: Api;
+  /** A client of another tenant, whose requests must keep being answered. */
+  let other: Api;
+  let counter = 0;
+  const newSid = (): string => `hostile-${++counter}`;
+
+  before(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db.pool);
+    api = server.api;
+    other = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'other', role: 'write' })).token);
+    expect((await other.request('PUT', STATE, { params: { sid: 'bystander' }, json: { n: 0 } })).status).to.equal(201);
+  });
+  after(async () => {
+    await server.close();
+    await db.drop();
+  });
+
+  const patch = (sid: string, operations: unknown) =>
+    api.request('PATCH', STATE, { params: { sid }, raw: JSON.stringify(operations), headers: { 'content-type': 'application/json-patch+json' } });
+  const versionCount = async (sid: string): Promise<number> => {
+    const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
+    return Number((rows as Array<{ n: number }>)[0]!.n);
+  };
+
+  /** The session still loads, its history replays to every recorded hash, and others are served. */
+  async function expectIntact(sid: string, versions: number): Promise<void> {
+    expect(await versionCount(sid)).to.equal(versions);
+    expect((await api.request('GET', STATE, { params: { sid } })).status).to.equal(200);
+    expect(await verifyHistory(db.pool, 'default', sid)).to.deep.include({ versions });
+    expect((await other.request('GET', STATE, { params: { sid: 'bystander' } })).status).to.equal(200);
+  }
+
+  function expectProblem(response: ApiResponse, status: number): void {
+    expect(response.status, response.text).to.equal(status);
+    expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+  }
+
+  describe('patches that name members every object inherits', () => {
+    const cases: Array<[string, unknown[]]> = [
+      ['copy from /hasOwnProperty', [{ op: 'copy', from: '/hasOwnProperty', path: '/h' }]],
+      ['copy from /constructor', [{ op: 'copy', from: '/constructor', path: '/h' }]],
+      ['move from /toString', [{ op: 'move', from: '/toString', path: '/h' }]],
+      ['move from /valueOf', [{ op: 'move', from: '/valueOf', path: '/h' }]],
+      ['remove /toString', [{ op: 'remove', path: '/toString' }]],
+      ['replace /constructor', [{ op: 'replace', path: '/constructor', value: 1 }]],
+      ['test /list/01 (a leading zero is no array index)', [{ op: 'test', path: '/list/01', value: 2 }]],
+      ['move a value into its own child', [{ op: 'move', from: '/nested', path: '/nested/inner/x' }]],
+      ['copy from /list/length', [{ op: 'copy', from: '/list/length', path: '/n' }]],
+    ];
+    for (const [name, operations] of cases) {
+      it(`${name}: 422 naming the operation, nothing written, history still replays`, async () => {
+        const sid = newSid();
+        expect((await api.request('PUT', STATE, { params: { sid }, json: { list: [1, 2], nested: { inner: {} } } })).status).to.equal(201);
+        const response = await patch(sid, operations);
+        expectProblem(response, 422);
+        expect(response.body).to.include({ operation: 0, current_version: 1 });
+        await expectIntact(sid, 1);
+        // The session takes later writes as before.
+        expect((await patch(sid, [{ op: 'add', path: '/later', value: true }])).status).to.equal(201);
+        await expectIntact(sid, 2);
+      });
+    }
+
+    it('an add under a null root: 422', async () => {
+      const sid = newSid();
+      await api.request('PUT', STATE, { params: { sid }, json: null });
+      expectProblem(await patch(sid, [{ op: 'add', path: '/x', value: 1 }]), 422);
+      await expectIntact(sid, 1);
+    });
+
+    it('an own member named like an inherited one is patched like any other', async () => {
+      const sid = newSid();
+      await api.request('PUT', STATE, { params: { sid }, json: { constructor: 1, toString: 'own' } });
+      const response = await patch(sid, [
+        { op: 'copy', from: '/toString', path: '/valueOf' },
+        { op: 'replace', path: '/constructor', value: 2 },
+      ]);
+      expect(response.status).to.equal(201);
+      expect((await api.request('GET', STATE, { params: { sid } })).body).to.deep.equal({ constructor: 2, toString: 'own', valueOf: 'own' });
+      await expectIntact(sid, 2);
+    });
+
+    it('members an operation does not define are ignored (RFC 6902 §4)', async () => {
+      const sid = newSid();
+      await api.request('PUT', STATE, { params: { sid }, json: { a: 1 } });
+      const response = await patch(sid, [{ op: 'add', path: '/b', value: 2, comment: 'ignored' }, { op: 'remove', path: '/a', value: 'ignored too' }]);
+      expect(response.status, response.text).to.equal(201);
+      expect((await api.request('GET', STATE, { params: { sid } })).body).to.deep.equal({ b: 2 });
+    });
+  });
+
+  describe('patches that would grow a state past its limits', () => {
+    it('40 × copy /a → /a/0 (a 2 KB patch doubling the state 40 times): 413, and the service lives', async () => {
+      const sid = newSid();
+      await api.request('PUT', STATE, { params: { sid }, json: { a: ['x'.repeat(100)] } });
+      const operations = Array.from({ length: 40 }, () => ({ op: 'copy', from: '/a', path: '/a/0' }));
+      expect(JSON.stringify(operations).length).to.be.lessThan(2048);
+      const response = await patch(sid, operations);
+      expectProblem(response, 413);
+      expect(response.body.operation).to.be.a('number');
+      await expectIntact(sid, 1);
+    });
+
+    it('24 copies of a 1 MiB member against a 16 MiB limit: 413', async () => {
+      const sid = newSid();
+      await api.request('PUT', STATE, { params: { sid }, json: { a: 'x'.repeat(1024 * 1024) } });
+      const response = await patch(sid, Array.from({ length: 24 }, (_, i) => ({ op: 'copy', from: '/a', path: `/c${i}` })));
+      expectProblem(response, 413);
+      await expectIntact(sid, 1);
+    });
+
+    it('adds that nest the state past MAX_JSON_DEPTH: 422', async () => {
+      const sid = newSid();
+      await api.request('PUT', STATE, { params: { sid }, json: {} });
+      // Each operation adds 50 levels under the deepest one so far: 2,000 levels in 40 operations.
+      const level = (n: number): unknown => (n === 0 ? {} : { n: level(n - 1) });
+      const operations = Array.from({ length: 40 }, (_, i) => ({ op: 'add', path: '/n'.repeat(i * 50 + 1), value: level(49) }));
+      const response = await patch(sid, operations);
+      expectProblem(response, 422);
+      expect(response.body.detail).to.match(/MAX_JSON_DEPTH/);
+      await expectIntact(sid, 1);
+    });
+  });
+
+  describe('one tenant\'s very large state', () => {
+    it('a 2,000,000-element array saved twice and diffed: every other tenant is answered meanwhile', async () => {
+      const sid = newSid();
+      const big = (seed: number): string => `[${Array.from({ length: 2_000_000 }, (_, i) => (i * seed) % 10).join(',')}]`;
+      let busy = true;
+      const waits: number[] = [];
+      const bystander = (async () => {
+        for (let n = 1; busy; n++) {
+          const started = performance.now();
+          const response = await other.request('PUT', STATE, { params: { sid: 'bystander' }, json: { n } });
+          expect(response.status).to.be.oneOf([200, 201]);
+          if (busy) waits.push(performance.now() - started);
+        }
+      })();
+      const started = performance.now();
+      try {
+        for (const seed of [1, 3]) {
+          const response = await api.request('PUT', STATE, { params: { sid }, raw: big(seed), headers: { 'content-type': 'application/json' } });
+          expect(response.status, response.text).to.equal(201);
+        }
+        const diff = await api.request('GET', DIFF, { params: { sid }, query: { from: 1, to: 2 } });
+        expect(diff.status).to.equal(200);
+      } finally {
+        busy = false;
+        await bystander;
+      }
+      const heavy = performance.now() - started;
+      // Not a timing target (the benchmark measures the pause), but the shape of the wait: with the
+      // work on the event loop, the bystander waited out whole parses, hashes and diffs, a good
+      // part of the large requests' time (9 s of 28 s); off it, its answers come all along.
+      expect(waits.length).to.be.greaterThan(20);
+      expect(Math.max(...waits), `the bystander's longest wait, of ${heavy} ms`).to.be.lessThan(heavy / 10);
+      await expectIntact(sid, 2);
+    });
+  });
+});
