@@ -8,14 +8,16 @@ import { sendWriteAnswer } from '../responses.js';
 import { validatePatch } from '../schemas.js';
 import { ValidationError } from '../../errors.js';
 import { ifNoneMatchVersions, instant, parseQuery, positiveInteger, sessionIdParam, text, writeConditions } from '../validation.js';
+import type { Guards } from '../auth.js';
+import { createRouter } from '../routing.js';
 
 const writeQuery = { message: text(1000), author: text(200) };
 
 /** PUT, PATCH, GET and HEAD /v1/sessions/{sid}/state. */
-export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => string, maxDepth: number): Router {
-  const router = new Router();
+export function stateRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: RouterContext) => string, maxDepth: number): Router {
+  const router = createRouter();
 
-  router.put('/v1/sessions/:sid/state', async (c) => {
+  router.put('/v1/sessions/:sid/state', access.write, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, writeQuery);
     const state = readJsonBody(c, JSON_TYPE, maxDepth);
@@ -23,7 +25,7 @@ export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => s
     sendWriteAnswer(c, outcome);
   });
 
-  router.patch('/v1/sessions/:sid/state', async (c) => {
+  router.patch('/v1/sessions/:sid/state', access.write, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, writeQuery);
     const patch = validatePatch(readJsonBody(c, JSON_PATCH_TYPE, maxDepth + 2));
@@ -33,7 +35,7 @@ export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => s
     sendWriteAnswer(c, outcome);
   });
 
-  router.get('/v1/sessions/:sid/state', async (c) => {
+  router.get('/v1/sessions/:sid/state', access.read, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, { version: positiveInteger, at: instant });
     if (query.version !== undefined && query.at !== undefined) {
