@@ -17,6 +17,7 @@ interface Answer {
   contentType: string | null;
   text: string;
   body: any;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** What the matrix sends to one operation: its path parameters, query and body. */
@@ -153,7 +154,7 @@ describe('routing: one spelling per route, and each route checks the access it d
             const text = Buffer.concat(chunks).toString('utf8');
             const contentType = response.headers['content-type'] ?? null;
             const parsed = contentType && /json/.test(contentType) && text ? JSON.parse(text) : text;
-            resolve({ status: response.statusCode!, contentType, text, body: parsed });
+            resolve({ status: response.statusCode!, contentType, text, body: parsed, headers: response.headers });
           });
         },
       );
@@ -241,6 +242,16 @@ describe('routing: one spelling per route, and each route checks the access it d
     expect(anonymous.contentType).to.match(/^application\/problem\+json/);
   });
 
+  it('percent-decodes path parameters only, and answers OPTIONS with Allow without a key', async () => {
+    const saved = await send('PUT', '/v1/sessions/a%3Ab/state', 'write', { body: json({ colon: true }) });
+    expect(saved.status).to.equal(201);
+    expect(saved.body.session_id).to.equal('a:b');
+    expect((await send('GET', '/v1/sessions/a:b/state', 'read')).body).to.deep.equal({ colon: true });
+    const options = await send('OPTIONS', '/v1/sessions/a:b/state', 'none');
+    expect(options.status).to.equal(200);
+    expect(options.headers.allow).to.match(/\bGET\b/).and.to.match(/\bPUT\b/);
+  });
+
   it('checks the key before reading the body: no key 401 and a low role 403 even for a body over the limit; no route 405 or 404 without reading it', async () => {
     const small = await startTestServer(db.pool, { bodyLimitBytes: 64 }, { withKey: false });
     const big = JSON.stringify({ padding: 'x'.repeat(1000) });
@@ -258,6 +269,7 @@ describe('routing: one spelling per route, and each route checks the access it d
       for (const credential of CREDENTIALS) {
         // No route takes these: nothing to guard, and the body is never read.
         expect(await status('POST', '/v1/sessions', credential), `405 ${credential}`).to.equal(405);
+        expect((await send('POST', '/v1/sessions', credential, {}, false, small.baseUrl)).headers.allow).to.match(/\bGET\b/);
         expect(await status('PUT', '/v1/Sessions/target/state', credential), `404 ${credential}`).to.equal(404);
       }
     } finally {
