@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import Koa from 'koa';
 import { createStateCache } from '../sessions/stateCache.js';
 import { createTaskRunner } from '../work/taskRunner.js';
@@ -8,7 +7,7 @@ import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import { createAuthenticator } from '../access/authenticate.js';
 import { createRateLimiter } from '../access/rateLimiter.js';
-import { authMiddleware, tenantOf } from './auth.js';
+import { createGuards, tenantOf, type Access } from './auth.js';
 import { bodyReader } from './body.js';
 import { keyRoutes } from './routes/keys.js';
 import { problemMiddleware } from './problem.js';
@@ -16,6 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
+import { declaredRoutes } from './routing.js';
 
 export type AppConfig = Pick<
   Config,
@@ -36,6 +36,8 @@ export interface App {
   store: StoreContext;
   /** Every route as "METHOD /path/{param}", for holding the router to openapi.yaml. */
   routes: string[];
+  /** The access each route declares, by "METHOD /path/{param}". */
+  access: Record<string, Access>;
   /** Stops the worker threads (after the HTTP server has stopped). */
   close(): Promise<void>;
 }
@@ -51,30 +53,38 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
     limits: { maxBytes: config.bodyLimitBytes, maxDepth: config.maxJsonDepth },
     logger,
   };
-  const routers = [
-    healthRoutes(pool),
-    stateRoutes(store, tenantOf),
-    historyRoutes(store, tenantOf),
-    sessionRoutes(store, tenantOf, config.maxJsonDepth),
-    keyRoutes(pool, config.maxJsonDepth),
-  ];
   const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));
+  // Each route names its guard (the access it needs) as its first middleware: the guard runs once
+  // the route has matched, and the body is read only after it has admitted the caller.
+  const access = createGuards(
+    authenticator,
+    createRateLimiter(),
+    { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    bodyReader(config.bodyLimitBytes),
+  );
+  const routers = [
+    healthRoutes(pool, access),
+    stateRoutes(store, access, tenantOf),
+    historyRoutes(store, access, tenantOf),
+    sessionRoutes(store, access, tenantOf, config.maxJsonDepth),
+    keyRoutes(pool, access, config.maxJsonDepth),
+  ];
+  const declared = declaredRoutes(routers);
 
   const koa = new Koa({ proxy: false });
   koa.silent = true;
   koa.use(problemMiddleware(logger));
-  // Before the body reader: a request without a valid key costs no more than one key lookup.
-  koa.use(authMiddleware(authenticator, createRateLimiter(), { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }));
-  koa.use(bodyReader(config.bodyLimitBytes));
+  // A path no route matches exactly is a 404 (or 405 with Allow), before any key or body is read.
   for (const router of routers) {
     koa.use(router.routes());
     koa.use(router.allowedMethods());
   }
 
-  const routes = routers.flatMap((router) =>
-    router.stack.flatMap((layer) =>
-      layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${layer.path.toString().replace(/:(\w+)/g, '{$1}')}`),
-    ),
-  );
-  return { koa, store, routes, close: () => store.work.close() };
+  return {
+    koa,
+    store,
+    routes: declared.map(({ route }) => route),
+    access: Object.fromEntries(declared.map(({ route, access }) => [route, access])),
+    close: () => store.work.close(),
+  };
 }

@@ -2,58 +2,86 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Authenticator, Principal } from '../access/authenticate.js';
 import type { RateLimit } from '../access/rateLimiter.js';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors.js';
+import type { Role } from '../store/apiKeys.js';
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What a route needs from its caller: nothing, or a key with at least this role. */
+export type Access = 'public' | Role;
+
+/** One guard per access; a route names its own as its first middleware (`access.write`). */
+export type Guards = Readonly<Record<Access, Middleware>>;
+
+const RANK: Record<Role, number> = { read: 1, write: 2, admin: 3 };
+const accessOfGuard = new WeakMap<Function, Access>();
+
+/** The access a route declares, from its first middleware: undefined if that is not a guard. */
+export function accessOf(middleware: unknown): Access | undefined {
+  return typeof middleware === 'function' ? accessOfGuard.get(middleware) : undefined;
+}
 
 /**
- * Guards every /v1 route, before the body is read: no key (or a bad one) is a 401 with
- * WWW-Authenticate; a key over its rate limit a 429 with Retry-After; a read key writing, or a
- * non-admin key managing keys, a 403. The caller's tenant then scopes everything the route does.
+ * The guards routes declare their access with. A guard runs after the router matched (so the role
+ * a request needs is the matched route's, never a second reading of the path) and before the
+ * body is read: `readBody` runs only once the caller is admitted, so a request without a valid
+ * key costs no more than one key lookup. No key (or a bad one) is a 401 with WWW-Authenticate; a
+ * key over its rate limit a 429 with Retry-After; a key whose role is below the route's a 403.
+ * The caller's tenant then scopes everything the route does.
  */
-export function authMiddleware(
+export function createGuards(
   authenticator: Authenticator,
   limiter: { take(key: string, limit: RateLimit): number | undefined },
   defaultLimit: RateLimit,
-): Middleware {
-  return async function auth(ctx: Context, next: Next): Promise<void> {
-    if (!ctx.path.startsWith('/v1/') && ctx.path !== '/v1') return next();
-    const authorization = ctx.get('Authorization') || undefined;
-    const challenge = (error: unknown): never => {
-      if (error instanceof UnauthorizedError) {
-        ctx.set('WWW-Authenticate', `Bearer realm="session-store"${authorization ? ', error="invalid_token"' : ''}`);
-      }
-      throw error;
-    };
-
-    // A read by a key this process has confirmed before: check the key's row (revoked? expired?)
-    // while the read runs, and answer only once the check has passed. The read has no effect
-    // that a refusal would need to undo, and the tenant it reads in is the key's, which never
-    // changes. Writes, and keys not seen yet, are checked before anything else runs.
-    const known = READ_METHODS.has(ctx.method) ? authenticator.remembered(authorization) : undefined;
-    if (known && !isKeyRoute(ctx.path)) {
-      admit(ctx, known);
-      const [check, route] = await Promise.allSettled([authenticator.authenticate(authorization), next()]);
-      if (check.status === 'rejected') {
-        ctx.body = undefined;
-        challenge(check.reason);
-      }
-      if (route.status === 'rejected') throw route.reason;
-      return;
-    }
-
-    let principal: Principal;
-    try {
-      principal = await authenticator.authenticate(authorization);
-    } catch (error) {
-      challenge(error);
-      throw error;
-    }
-    admit(ctx, principal);
-    await next();
+  readBody: Middleware,
+): Guards {
+  const guards: Guards = {
+    public: (ctx, next) => readBody(ctx, next),
+    read: guard('read'),
+    write: guard('write'),
+    admin: guard('admin'),
   };
+  for (const [access, middleware] of Object.entries(guards)) accessOfGuard.set(middleware, access as Access);
+  return guards;
 
-  /** Rate limit and role: throws a 429 or 403, else records the caller for the routes. */
-  function admit(ctx: Context, principal: Principal): void {
+  function guard(needed: Role): Middleware {
+    return async function auth(ctx: Context, next: Next): Promise<void> {
+      const authorization = ctx.get('Authorization') || undefined;
+      const challenge = (error: unknown): never => {
+        if (error instanceof UnauthorizedError) {
+          ctx.set('WWW-Authenticate', `Bearer realm="session-store"${authorization ? ', error="invalid_token"' : ''}`);
+        }
+        throw error;
+      };
+      const proceed = () => readBody(ctx, next);
+
+      // A read by a key this process has confirmed before: check the key's row (revoked? expired?)
+      // while the read runs, and answer only once the check has passed. The read has no effect
+      // that a refusal would need to undo, and the tenant it reads in is the key's, which never
+      // changes. Writes, key management, and keys not seen yet are checked before anything runs.
+      const known = needed === 'read' ? authenticator.remembered(authorization) : undefined;
+      if (known) {
+        admit(ctx, known, needed);
+        const [check, route] = await Promise.allSettled([authenticator.authenticate(authorization), proceed()]);
+        if (check.status === 'rejected') {
+          ctx.body = undefined;
+          challenge(check.reason);
+        }
+        if (route.status === 'rejected') throw route.reason;
+        return;
+      }
+
+      let principal: Principal;
+      try {
+        principal = await authenticator.authenticate(authorization);
+      } catch (error) {
+        challenge(error);
+        throw error;
+      }
+      admit(ctx, principal, needed);
+      await proceed();
+    };
+  }
+
+  /** Rate limit and role: throws a 429 or 403, else records the caller for the route. */
+  function admit(ctx: Context, principal: Principal, needed: Role): void {
     const wait = limiter.take(principal.keyId, {
       perSecond: principal.ratePerSecond ?? defaultLimit.perSecond,
       burst: principal.rateBurst ?? defaultLimit.burst,
@@ -63,21 +91,19 @@ export function authMiddleware(
       ctx.set('Retry-After', String(seconds));
       throw new TooManyRequestsError(`this key is over its rate limit; retry in ${seconds} s`, seconds);
     }
-    if (isKeyRoute(ctx.path)) {
-      if (principal.role !== 'admin') throw new ForbiddenError('managing keys needs a key with the admin role');
-    } else if (principal.role === 'read' && !READ_METHODS.has(ctx.method)) {
-      throw new ForbiddenError('this key has the read role: it may only GET and HEAD');
+    if (RANK[principal.role] < RANK[needed]) {
+      throw new ForbiddenError(
+        needed === 'admin'
+          ? 'managing keys needs a key with the admin role'
+          : `this key has the ${principal.role} role: it may only GET and HEAD`,
+      );
     }
     ctx.state.principal = principal;
   }
 }
 
-function isKeyRoute(path: string): boolean {
-  return path === '/v1/keys' || path.startsWith('/v1/keys/');
-}
-
 export function tenantOf(ctx: Context): string {
   const principal = ctx.state.principal as Principal | undefined;
-  if (!principal) throw new Error('tenantOf called on a route the auth middleware does not guard');
+  if (!principal) throw new Error('tenantOf called on a route that declares no key-checking access');
   return principal.tenant;
 }

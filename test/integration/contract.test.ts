@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { openapiPath } from '../../src/paths.js';
 import { startTestServer, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { specOperations } from '../helpers/openapi.js';
+import { spec, specOperations } from '../helpers/openapi.js';
 
 describe('contract: the router and openapi.yaml', () => {
   let db: TestDatabase;
@@ -19,6 +19,16 @@ describe('contract: the router and openapi.yaml', () => {
 
   it('has every route of the router in the spec, and every operation of the spec in the router', () => {
     expect([...server.app.routes].sort()).to.deep.equal([...specOperations()].sort());
+  });
+
+  it('declares on each route the access openapi.yaml gives it (x-access)', () => {
+    const declared = Object.fromEntries(
+      specOperations().map((operation) => {
+        const [method, path] = operation.split(' ') as [string, string];
+        return [operation, (spec.paths[path]![method.toLowerCase()] as { 'x-access'?: string })['x-access']];
+      }),
+    );
+    expect(server.app.access).to.deep.equal(declared);
   });
 
   it('serves the spec itself, and health and readiness', async () => {

@@ -5,19 +5,21 @@ import type { Pool } from '../../db/pool.js';
 import { ServiceUnavailableError } from '../../errors.js';
 import { openapiPath } from '../../paths.js';
 import { parseQuery } from '../validation.js';
+import type { Guards } from '../auth.js';
+import { createRouter } from '../routing.js';
 
 /** Liveness, readiness and the contract: open to everyone. */
-export function healthRoutes(pool: Pool): Router {
-  const router = new Router();
+export function healthRoutes(pool: Pool, access: Guards): Router {
+  const router = createRouter();
   const expected = migrationNames();
   const contract = readFileSync(openapiPath, 'utf8');
 
-  router.get('/healthz', (c) => {
+  router.get('/healthz', access.public, (c) => {
     parseQuery(c, {});
     c.body = { status: 'ok' };
   });
 
-  router.get('/readyz', async (c) => {
+  router.get('/readyz', access.public, async (c) => {
     parseQuery(c, {});
     let applied: string[];
     try {
@@ -30,7 +32,7 @@ export function healthRoutes(pool: Pool): Router {
     c.body = { status: 'ready', migrations: applied.length };
   });
 
-  router.get('/openapi.yaml', (c) => {
+  router.get('/openapi.yaml', access.public, (c) => {
     parseQuery(c, {});
     c.type = 'application/yaml';
     c.body = contract;

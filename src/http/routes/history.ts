@@ -5,12 +5,14 @@ import { diffVersions, listHistory, readVersion } from '../../sessions/history.j
 import { JSON_PATCH_TYPE } from '../body.js';
 import { historyItem } from '../responses.js';
 import { instant, integerBetween, parseQuery, positiveInteger, sessionIdParam } from '../validation.js';
+import type { Guards } from '../auth.js';
+import { createRouter } from '../routing.js';
 
 /** GET /v1/sessions/{sid}/history, /versions/{n} and /diff. */
-export function historyRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => string): Router {
-  const router = new Router();
+export function historyRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: RouterContext) => string): Router {
+  const router = createRouter();
 
-  router.get('/v1/sessions/:sid/history', async (c) => {
+  router.get('/v1/sessions/:sid/history', access.read, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, { limit: integerBetween(1, 1000), before: positiveInteger, from: instant, to: instant });
     const page = await listHistory(ctx, tenantOf(c), sessionId, {
@@ -22,7 +24,7 @@ export function historyRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     c.body = { items: page.items.map(historyItem), next: page.next };
   });
 
-  router.get('/v1/sessions/:sid/versions/:n', async (c) => {
+  router.get('/v1/sessions/:sid/versions/:n', access.read, async (c) => {
     const sessionId = sessionIdParam(c);
     parseQuery(c, {});
     const version = positiveInteger.parse(c.params.n ?? '');
@@ -35,7 +37,7 @@ export function historyRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     c.body = `${metadata.slice(0, -1)},"patch":${detail.patchText}}`;
   });
 
-  router.get('/v1/sessions/:sid/diff', async (c) => {
+  router.get('/v1/sessions/:sid/diff', access.read, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, { from: positiveInteger, to: positiveInteger });
     if (query.from === undefined || query.to === undefined) {

@@ -7,6 +7,8 @@ import { NotFoundError, ValidationError } from '../../errors.js';
 import type { ApiKey, Role } from '../../store/apiKeys.js';
 import { JSON_TYPE, readJsonBody, assertNoBody } from '../body.js';
 import { bodyValidator, parseQuery } from '../validation.js';
+import type { Guards } from '../auth.js';
+import { createRouter } from '../routing.js';
 
 interface KeyBody {
   role: Role;
@@ -48,16 +50,16 @@ export function keyView(key: ApiKey): Record<string, unknown> {
 }
 
 /** An admin key manages the keys of its own tenant. */
-export function keyRoutes(pool: Pool, maxDepth: number): Router {
-  const router = new Router();
+export function keyRoutes(pool: Pool, access: Guards, maxDepth: number): Router {
+  const router = createRouter();
   const principalOf = (c: { state: { principal?: Principal } }): Principal => c.state.principal!;
 
-  router.get('/v1/keys', async (c) => {
+  router.get('/v1/keys', access.admin, async (c) => {
     parseQuery(c, {});
     c.body = { items: (await listKeys(pool, principalOf(c).tenant)).map(keyView) };
   });
 
-  router.post('/v1/keys', async (c) => {
+  router.post('/v1/keys', access.admin, async (c) => {
     parseQuery(c, {});
     const body = validateKeyBody(readJsonBody(c, JSON_TYPE, maxDepth));
     const expiresAt = body.expires_at === undefined ? undefined : parseInstant(body.expires_at);
@@ -76,7 +78,7 @@ export function keyRoutes(pool: Pool, maxDepth: number): Router {
     c.body = { ...keyView(created.key), token: created.token };
   });
 
-  router.delete('/v1/keys/:id', async (c) => {
+  router.delete('/v1/keys/:id', access.admin, async (c) => {
     parseQuery(c, {});
     assertNoBody(c);
     const id = c.params.id ?? '';

@@ -10,12 +10,14 @@ import { assertNoBody, JSON_TYPE, readJsonBody } from '../body.js';
 import { sendWriteAnswer, sessionItem } from '../responses.js';
 import { validateForkBody, validateRestoreBody } from '../schemas.js';
 import { booleanFlag, integerBetween, parseQuery, sessionIdParam, text, writeConditions } from '../validation.js';
+import type { Guards } from '../auth.js';
+import { createRouter } from '../routing.js';
 
 /** The session collection, DELETE, and the restore and fork actions. */
-export function sessionRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => string, maxDepth: number): Router {
-  const router = new Router();
+export function sessionRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: RouterContext) => string, maxDepth: number): Router {
+  const router = createRouter();
 
-  router.get('/v1/sessions', async (c) => {
+  router.get('/v1/sessions', access.read, async (c) => {
     const query = parseQuery(c, {
       prefix: text(128, /^[A-Za-z0-9._:@-]*$/),
       limit: integerBetween(1, 1000),
@@ -25,7 +27,7 @@ export function sessionRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     c.body = { items: page.items.map(sessionItem), next: page.next };
   });
 
-  router.delete('/v1/sessions/:sid', async (c) => {
+  router.delete('/v1/sessions/:sid', access.write, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, { purge: booleanFlag });
     assertNoBody(c);
@@ -34,7 +36,7 @@ export function sessionRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     c.status = 204;
   });
 
-  router.post('/v1/sessions/:sid/restore', async (c) => {
+  router.post('/v1/sessions/:sid/restore', access.write, async (c) => {
     const sessionId = sessionIdParam(c);
     parseQuery(c, {});
     const body = validateRestoreBody(readJsonBody(c, JSON_TYPE, maxDepth));
@@ -50,7 +52,7 @@ export function sessionRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) =>
     sendWriteAnswer(c, outcome);
   });
 
-  router.post('/v1/sessions/:sid/fork', async (c) => {
+  router.post('/v1/sessions/:sid/fork', access.write, async (c) => {
     const sessionId = sessionIdParam(c);
     parseQuery(c, {});
     const body = validateForkBody(readJsonBody(c, JSON_TYPE, maxDepth));

@@ -7,14 +7,16 @@ import { JSON_PATCH_TYPE, JSON_TYPE, readJsonText } from '../body.js';
 import { sendWriteAnswer } from '../responses.js';
 import { ValidationError } from '../../errors.js';
 import { ifNoneMatchVersions, instant, parseQuery, positiveInteger, sessionIdParam, text, writeConditions } from '../validation.js';
+import type { Guards } from '../auth.js';
+import { createRouter } from '../routing.js';
 
 const writeQuery = { message: text(1000), author: text(200) };
 
 /** PUT, PATCH, GET and HEAD /v1/sessions/{sid}/state. */
-export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => string): Router {
-  const router = new Router();
+export function stateRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: RouterContext) => string): Router {
+  const router = createRouter();
 
-  router.put('/v1/sessions/:sid/state', async (c) => {
+  router.put('/v1/sessions/:sid/state', access.write, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, writeQuery);
     const body = readJsonText(c, JSON_TYPE);
@@ -22,7 +24,7 @@ export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => s
     sendWriteAnswer(c, outcome);
   });
 
-  router.patch('/v1/sessions/:sid/state', async (c) => {
+  router.patch('/v1/sessions/:sid/state', access.write, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, writeQuery);
     const body = readJsonText(c, JSON_PATCH_TYPE);
@@ -32,7 +34,7 @@ export function stateRoutes(ctx: StoreContext, tenantOf: (c: RouterContext) => s
     sendWriteAnswer(c, outcome);
   });
 
-  router.get('/v1/sessions/:sid/state', async (c) => {
+  router.get('/v1/sessions/:sid/state', access.read, async (c) => {
     const sessionId = sessionIdParam(c);
     const query = parseQuery(c, { version: positiveInteger, at: instant });
     if (query.version !== undefined && query.at !== undefined) {
