@@ -34,6 +34,43 @@ describe('client errors: input that used to get a 500 or a wrong answer is a 4xx
     await db.drop();
   });
 
+  describe('compressed request bodies', () => {
+    const body = Buffer.from(JSON.stringify({ compressed: true, text: 'x'.repeat(1000) }));
+    const put = (sid: string, coding: string, raw: Buffer) =>
+      server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid }, headers: { 'content-type': 'application/json', 'content-encoding': coding }, raw });
+
+    it('answers 400 to gzip, deflate and br bodies that do not decode (corrupt or cut short), and writes nothing', async () => {
+      const corrupt: Array<[string, Buffer]> = [
+        ['gzip', Buffer.concat([gzipSync(body).subarray(0, 10), Buffer.from('this is not deflate data at all')])],
+        ['gzip', gzipSync(body).subarray(0, 30)],
+        ['deflate', Buffer.from('789c' + 'ff'.repeat(40), 'hex')],
+        ['deflate', deflateSync(body).subarray(0, 20)],
+        ['br', Buffer.from('ff'.repeat(40), 'hex')],
+        ['br', brotliCompressSync(body).subarray(0, 10)],
+      ];
+      for (const [coding, bytes] of corrupt) {
+        expectBadRequest(await put('corrupt', coding, bytes), `corrupt ${coding}`, new RegExp(`not valid ${coding} data`));
+      }
+      expect((await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'corrupt' } })).status).to.equal(404);
+    });
+
+    it('reads content codings in any case (GZIP, Deflate, bR), as RFC 9110 says they are', async () => {
+      const cases: Array<[string, Buffer]> = [
+        ['GZIP', gzipSync(body)],
+        ['Deflate', deflateSync(body)],
+        ['bR', brotliCompressSync(body)],
+        ['Identity', body],
+      ];
+      for (const [coding, bytes] of cases) {
+        const response = await put(`coded-${coding}`, coding, bytes);
+        expect(response.status, `${coding}: ${response.text}`).to.equal(201);
+        const loaded = await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: `coded-${coding}` } });
+        expect(loaded.text).to.equal(body.toString());
+      }
+      expect((await put('coded-x', 'compress', body)).status).to.equal(415);
+    });
+  });
+
   describe('keys', () => {
     it('sends Retry-After as whole seconds, at most a day, for a key with a tiny rate', async () => {
       const admin = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'slow', role: 'admin' })).token);
