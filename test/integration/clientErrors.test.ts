@@ -71,6 +71,34 @@ describe('client errors: input that used to get a 500 or a wrong answer is a 4xx
     });
   });
 
+  describe('list cursors', () => {
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    it('answers 400 to a forged cursor (non-ASCII or malformed session id, impossible instant, any change to a real one)', async () => {
+      for (const sid of ['listed-1', 'listed-2']) await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid }, json: {} });
+      const first = await server.api.request('GET', '/v1/sessions', { query: { limit: 1 } });
+      const real: string = first.body.next;
+      const [updatedAt] = JSON.parse(Buffer.from(real, 'base64url').toString()) as [string, string];
+      const forged = [
+        cursor([updatedAt, 'é']),
+        cursor([updatedAt, 'ü'.repeat(100)]),
+        cursor([updatedAt, '']),
+        cursor([updatedAt, 'a b']),
+        cursor(['2026-13-45 99:99:99.000000', 'kept']),
+        cursor(['2026-02-30 00:00:00.000000', 'kept']),
+        cursor([updatedAt, 'kept', 'extra']),
+        `${real}=`,
+      ];
+      for (const value of forged) {
+        expectBadRequest(await server.api.request('GET', '/v1/sessions', { query: { cursor: value } }), `cursor ${value}`, /cursor/);
+      }
+      // The real one still pages on.
+      const next = await server.api.request('GET', '/v1/sessions', { query: { limit: 1, cursor: real } });
+      expect(next.status).to.equal(200);
+      expect(next.body.items[0].session_id).not.to.equal(first.body.items[0].session_id);
+    });
+  });
+
   describe('keys', () => {
     it('sends Retry-After as whole seconds, at most a day, for a key with a tiny rate', async () => {
       const admin = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'slow', role: 'admin' })).token);
