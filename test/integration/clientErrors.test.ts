@@ -99,6 +99,36 @@ describe('client errors: input that used to get a 500 or a wrong answer is a 4xx
     });
   });
 
+  describe('instants out of range once their offset is applied', () => {
+    const outOfRange = ['9999-12-31T23:30:00-01:00', '0001-01-01T00:30:00+01:00', '9999-12-31T23:59:59.999999-00:01'];
+
+    it('answers 400 to ?at=, ?from=, ?to= past 9999 or before 0001 in UTC, and answers the edges', async () => {
+      for (const at of outOfRange) {
+        const load = await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'kept' }, query: { at } });
+        expectBadRequest(load, `at=${at}`, /query parameter "at" must be .* 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z/);
+        for (const name of ['from', 'to']) {
+          const history = await server.api.request('GET', '/v1/sessions/{sid}/history', { params: { sid: 'kept' }, query: { [name]: at } });
+          expectBadRequest(history, `${name}=${at}`, new RegExp(`"${name}"`));
+        }
+      }
+      const latest = await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'kept' }, query: { at: '9999-12-31T23:30:00+01:00' } });
+      expect(latest.status).to.equal(200);
+      expect(latest.body).to.deep.equal({ v: 2 });
+      const beforeAll = await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'kept' }, query: { at: '0001-01-01T00:00:00Z' } });
+      expect(beforeAll.status).to.equal(404);
+    });
+
+    it('answers 400 to a restore "at" and a key "expires_at" out of range', async () => {
+      for (const at of outOfRange) {
+        const restore = await server.api.request('POST', '/v1/sessions/{sid}/restore', { params: { sid: 'kept' }, json: { at } });
+        expectBadRequest(restore, `restore at ${at}`, /"at" must be an RFC 3339 date-time from 0001/);
+      }
+      const admin = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'default', role: 'admin' })).token);
+      const key = await admin.request('POST', '/v1/keys', { json: { role: 'read', expires_at: outOfRange[0] } });
+      expectBadRequest(key, 'expires_at past 9999', /expires_at must be an RFC 3339 date-time from 0001/);
+    });
+  });
+
   describe('keys', () => {
     it('sends Retry-After as whole seconds, at most a day, for a key with a tiny rate', async () => {
       const admin = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'slow', role: 'admin' })).token);
