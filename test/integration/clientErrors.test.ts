@@ -130,6 +130,24 @@ describe('client errors: input that used to get a 500 or a wrong answer is a 4xx
   });
 
   describe('keys', () => {
+    it('refuses a key whose expires_at is already past (400 over HTTP, usage error from npm run keys), creating nothing', async () => {
+      const admin = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'past', role: 'admin' })).token);
+      const refused = await admin.request('POST', '/v1/keys', { json: { role: 'read', expires_at: '2001-01-01T00:00:00Z' } });
+      expectBadRequest(refused, 'expires_at in the past', /already past/);
+      const future = await admin.request('POST', '/v1/keys', { json: { role: 'read', expires_at: '2999-01-01T00:00:00+02:00' } });
+      expect(future.status).to.equal(201);
+      expect(future.body.expires_at).to.equal('2998-12-31T22:00:00.000000Z');
+
+      const keysScript = join(projectRoot, 'dist/scripts/keys.js');
+      const cli = await run(process.execPath, [keysScript, 'create', '--tenant', 'past', '--expires', '2001-01-01T00:00:00Z'], {
+        env: { ...process.env, DATABASE_URL: formatDatabaseUrl(db.target) },
+      }).catch((error: { code: number; stderr: string }) => error);
+      expect((cli as { code: number }).code).to.equal(2);
+      expect((cli as { stderr: string }).stderr).to.match(/--expires 2001-01-01T00:00:00Z is already past/);
+      // Only the admin key and the future one.
+      expect((await admin.request('GET', '/v1/keys')).body.items).to.have.length(2);
+    });
+
     it('sends Retry-After as whole seconds, at most a day, for a key with a tiny rate', async () => {
       const admin = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'slow', role: 'admin' })).token);
       const slow = await admin.request('POST', '/v1/keys', { json: { role: 'read', rate_per_second: 1e-300, rate_burst: 1 } });
