@@ -10,7 +10,7 @@
  *   KEY=$(npm run --silent keys -- create --tenant acme | tail -n 1)
  */
 import { parseArgs } from 'node:util';
-import { createKey, listKeys, revokeKey, ROLES, TENANT_PATTERN } from '../src/access/keys.js';
+import { createKey, ExpiryPastError, listKeys, revokeKey, ROLES, TENANT_PATTERN } from '../src/access/keys.js';
 import { formatInstant, parseInstant } from '../src/core/time.js';
 import type { Role } from '../src/store/apiKeys.js';
 import { keyView } from '../src/http/routes/keys.js';
@@ -62,6 +62,9 @@ async function main(): Promise<number> {
           description: values.description,
           ratePerSecond: rate,
           rateBurst: burst,
+        }).catch((error: unknown) => {
+          if (error instanceof ExpiryPastError) throw new UsageError(`--expires ${values.expires} is already past: a key must expire in the future`);
+          throw error;
         });
         process.stdout.write(`created key ${key.id} for tenant ${key.tenant} (role ${key.role}${key.expiresAt ? `, expires ${formatInstant(key.expiresAt)}` : ''})\n`);
         process.stdout.write('the key is shown this once; store it now:\n');

@@ -69,6 +69,13 @@ export class ServiceUnavailableError extends DomainError {
   readonly status = 503;
   readonly title = 'Service unavailable';
   readonly code = 'unavailable';
+  /** Whole seconds, sent as Retry-After. */
+  readonly retryAfterSeconds: number;
+
+  constructor(detail: string, retryAfterSeconds = 5) {
+    super(detail);
+    this.retryAfterSeconds = wholeRetrySeconds(retryAfterSeconds);
+  }
 }
 
 export class UnauthorizedError extends DomainError {
@@ -88,13 +95,25 @@ export class TooManyRequestsError extends DomainError {
   readonly title = 'Too many requests';
   readonly code = 'rate-limited';
 
-  constructor(
-    detail: string,
-    /** Seconds until a request would be admitted. */
-    readonly retryAfterSeconds: number,
-  ) {
+  /** Whole seconds until a request would be admitted, sent as Retry-After. */
+  readonly retryAfterSeconds: number;
+
+  constructor(detail: string, retryAfterSeconds: number) {
     super(detail);
+    this.retryAfterSeconds = wholeRetrySeconds(retryAfterSeconds);
   }
+}
+
+/** The longest Retry-After sent: a wait beyond a day is no useful advice to a client. */
+export const MAX_RETRY_AFTER_SECONDS = 86_400;
+
+/**
+ * A wait as Retry-After needs it (RFC 9110 §10.2.3: a whole number of seconds): rounded up, at
+ * least 1, at most MAX_RETRY_AFTER_SECONDS (a key with a tiny rate can need ages).
+ */
+export function wholeRetrySeconds(seconds: number): number {
+  if (Number.isNaN(seconds)) return MAX_RETRY_AFTER_SECONDS;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(seconds)));
 }
 
 /**

@@ -1,6 +1,8 @@
 import { newKeyId, newToken } from '../core/apiKeyToken.js';
+import { formatInstant } from '../core/time.js';
 import { isDuplicateKey } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
+import { ValidationError } from '../errors.js';
 import { insertApiKey, listApiKeys, readApiKey, revokeApiKey, type ApiKey, type Role } from '../store/apiKeys.js';
 
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
@@ -22,13 +24,20 @@ export interface CreatedKey {
   token: string;
 }
 
-/** Creates a key with a random id and secret; the secret is returned once and stored hashed. */
+/** A key asked to expire at an instant that has already passed (by the database clock). */
+export class ExpiryPastError extends ValidationError {}
+
+/**
+ * Creates a key with a random id and secret; the secret is returned once and stored hashed. An
+ * expiry already past is refused (ExpiryPastError, a 400): such a key could never be used.
+ */
 export async function createKey(db: Queryable, request: KeyRequest): Promise<CreatedKey> {
   for (let attempt = 0; ; attempt++) {
     const id = newKeyId();
     const { token, secretHash } = newToken(id);
     try {
-      await insertApiKey(db, { id, secretHash, ...request, description: request.description, expiresAt: request.expiresAt, ratePerSecond: request.ratePerSecond, rateBurst: request.rateBurst });
+      const inserted = await insertApiKey(db, { id, secretHash, ...request, description: request.description, expiresAt: request.expiresAt, ratePerSecond: request.ratePerSecond, rateBurst: request.rateBurst });
+      if (!inserted) throw new ExpiryPastError(`expires_at ${formatInstant(request.expiresAt!)} is already past: a key must expire in the future`);
     } catch (error) {
       if (isDuplicateKey(error) && attempt < 3) continue; // a 48-bit id collided: draw another
       throw error;

@@ -7,9 +7,17 @@ export type DbInstant = string;
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
+/** The instants a DbInstant can spell: RFC 3339's four-digit years, from 0001, in UTC. */
+export const FIRST_INSTANT = '0001-01-01T00:00:00Z';
+export const LAST_INSTANT = '9999-12-31T23:59:59.999999Z';
+const FIRST_MILLIS = utcMillis(1, 1, 1, 0, 0, 0);
+const LAST_MILLIS = utcMillis(9999, 12, 31, 23, 59, 59);
+
 /**
  * Parses an RFC 3339 date-time (any offset, up to nanoseconds) into a UTC DbInstant, truncated to
- * microseconds, or undefined when it is not one or names no real instant (Feb 30, 25:00...).
+ * microseconds, or undefined when it is not one, names no real instant (Feb 30, 25:00...) or
+ * falls, once its offset is applied, outside FIRST_INSTANT..LAST_INSTANT
+ * (9999-12-31T23:30:00-01:00 is in year 10000 UTC).
  */
 export function parseInstant(text: string): DbInstant | undefined {
   const match = RFC3339.exec(text);
@@ -32,16 +40,23 @@ export function parseInstant(text: string): DbInstant | undefined {
   }
   // A leap second is read as the last microsecond of its minute.
   const leap = second === 60;
-  const millis =
-    Date.UTC(year, month - 1, day, hour, minute, leap ? 59 : second) - offsetMinutes * 60_000;
-  if (year < 1000 || year > 9999 || !Number.isFinite(millis)) return undefined;
+  const millis = utcMillis(year, month, day, hour, minute, leap ? 59 : second) - offsetMinutes * 60_000;
+  if (!(millis >= FIRST_MILLIS && millis <= LAST_MILLIS)) return undefined;
   const micros = leap ? '999999' : fraction.padEnd(6, '0').slice(0, 6);
-  const utc = new Date(millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  const utc = new Date(millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z for years 0000-9999
   return `${utc.slice(0, 10)} ${utc.slice(11, 19)}.${micros}`;
 }
 
+/** Date.UTC without its reading of years 0-99 as 1900-1999. */
+function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
+}
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utcMillis(year, month + 1, 0, 0, 0, 0)).getUTCDate();
 }
 
 /**

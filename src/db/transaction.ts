@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isTransient, RetryTransaction } from './errors.js';
+import { CommitOutcomeUnknown, isConnectionLost, isTransient, RetryTransaction, TransactionStillConflicting } from './errors.js';
 import type { Connection, Pool } from './pool.js';
 
 export interface TransactionOptions {
@@ -12,7 +12,8 @@ export interface TransactionOptions {
  * when it throws, always releases the connection. Deadlocks, lock wait timeouts, Galera
  * certification failures and RetryTransaction run the whole of `work` again, with jittered
  * backoff, up to `maxRetries` times; `work` must therefore do nothing outside the database that
- * cannot be repeated.
+ * cannot be repeated. A COMMIT cut off by a lost connection may have been applied: it is never
+ * run again, it raises CommitOutcomeUnknown.
  */
 export async function withTransaction<T>(
   pool: Pool,
@@ -25,7 +26,14 @@ export async function withTransaction<T>(
     try {
       await connection.query('START TRANSACTION');
       const result = await work(connection);
-      await connection.query('COMMIT');
+      try {
+        await connection.query('COMMIT');
+      } catch (error) {
+        // An error the server answered (a Galera certification failure...) means not committed;
+        // a connection lost before the answer leaves the outcome unknown.
+        if (isConnectionLost(error)) throw new CommitOutcomeUnknown(error);
+        throw error;
+      }
       return result;
     } catch (error) {
       await connection.query('ROLLBACK').catch(() => {
@@ -33,7 +41,7 @@ export async function withTransaction<T>(
       });
       const retryable = error instanceof RetryTransaction || isTransient(error);
       if (!retryable || attempt >= options.maxRetries) {
-        if (error instanceof RetryTransaction) throw new Error(`transaction still conflicting after ${attempt + 1} attempts`);
+        if (error instanceof RetryTransaction) throw new TransactionStillConflicting(`transaction still conflicting after ${attempt + 1} attempts`);
         throw error;
       }
       await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));

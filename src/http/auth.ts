@@ -1,7 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { Authenticator, Principal } from '../access/authenticate.js';
 import type { RateLimit } from '../access/rateLimiter.js';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors.js';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError, wholeRetrySeconds } from '../errors.js';
 import type { Role } from '../store/apiKeys.js';
 
 /** What a route needs from its caller: nothing, or a key with at least this role. */
@@ -87,8 +87,7 @@ export function createGuards(
       burst: principal.rateBurst ?? defaultLimit.burst,
     });
     if (wait !== undefined) {
-      const seconds = Math.max(1, Math.ceil(wait));
-      ctx.set('Retry-After', String(seconds));
+      const seconds = wholeRetrySeconds(wait);
       throw new TooManyRequestsError(`this key is over its rate limit; retry in ${seconds} s`, seconds);
     }
     if (RANK[principal.role] < RANK[needed]) {

@@ -7,10 +7,38 @@ export const JSON_TYPE = 'application/json';
 export const JSON_PATCH_TYPE = 'application/json-patch+json';
 
 /**
- * Reads request bodies as text (koa-body: size limit → 413, Content-Encoding gzip/deflate/br,
- * charset). JSON parsing is ours, so that depth and `__proto__` are checked with clear messages.
+ * Reads request bodies as text (koa-body: size limit → 413, Content-Encoding gzip/deflate/br in
+ * any case, a body that does not decode → 400, charset). JSON parsing is ours, so that depth and
+ * `__proto__` are checked with clear messages.
  */
 export function bodyReader(limitBytes: number): Middleware {
+  const read = textBodyReader(limitBytes);
+  return async function readBody(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+    // Content codings are case-insensitive (RFC 9110 §8.4.1); the decoder knows them in lower case.
+    const coding = ctx.req.headers['content-encoding'];
+    if (coding !== undefined) ctx.req.headers['content-encoding'] = coding.trim().toLowerCase();
+    let bodyRead = false;
+    try {
+      await read(ctx, () => {
+        bodyRead = true;
+        return next();
+      });
+    } catch (error) {
+      // zlib and brotli report corrupt or truncated data with no HTTP status: the client's bytes.
+      if (!bodyRead && coding !== undefined && isDecodingError(error)) {
+        throw new ValidationError(`the request body is not valid ${ctx.req.headers['content-encoding']} data: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+  };
+}
+
+function isDecodingError(error: unknown): boolean {
+  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+  return status === undefined && typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_') || code.startsWith('ERR_BROTLI'));
+}
+
+function textBodyReader(limitBytes: number): Middleware {
   return koaBody({
     json: false,
     urlencoded: false,

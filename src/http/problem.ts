@@ -1,5 +1,13 @@
 import type { Context, Next } from 'koa';
-import { DomainError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { databaseUnavailable } from '../db/errors.js';
+import {
+  DomainError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js';
 import type { Logger } from '../log.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -28,8 +36,9 @@ interface HttpLikeError {
 
 /**
  * The one error middleware, first in the chain. A DomainError (or a client error raised by the
- * body parser or router) becomes an RFC 9457 problem answer; anything else is a bug: it is logged
- * with its stack and answered as a bare 500 that reveals nothing.
+ * body parser or router) becomes an RFC 9457 problem answer; a database that cannot serve now
+ * (src/db/errors.ts says which driver errors mean that) a 503 with Retry-After; anything else is a
+ * bug: it is logged with its stack and answered as a bare 500 that reveals nothing.
  */
 export function problemMiddleware(logger: Logger) {
   return async function problems(ctx: Context, next: Next): Promise<void> {
@@ -38,13 +47,19 @@ export function problemMiddleware(logger: Logger) {
       // No route answered: an unknown path (404), or a known path with another method (the
       // router set 405 or 501 and Allow but no body).
       if (ctx.status >= 400 && ctx.body == null) sendProblem(ctx, unansweredProblem(ctx));
-    } catch (error) {
+    } catch (thrown) {
+      const unavailable = databaseUnavailable(thrown);
+      if (unavailable) logger.warn('database unavailable', { method: ctx.method, path: ctx.path, error: thrown });
+      const error = unavailable ? new ServiceUnavailableError(unavailable.detail, unavailable.retryAfterSeconds) : thrown;
       const problem = toProblem(error);
       if (problem.status >= 500 && !(error instanceof DomainError)) {
         logger.error('request failed', { method: ctx.method, path: ctx.path, error });
       }
       const headers = (error as HttpLikeError).headers;
       if (headers && problem.status < 500) ctx.set(headers);
+      if (error instanceof ServiceUnavailableError || error instanceof TooManyRequestsError) {
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+      }
       sendProblem(ctx, problem);
     }
   };

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Context } from 'koa';
-import { parseInstant } from '../core/time.js';
+import { FIRST_INSTANT, LAST_INSTANT, parseInstant } from '../core/time.js';
 import { ValidationError } from '../errors.js';
 import type { WriteConditions } from '../sessions/writeState.js';
 
@@ -48,7 +48,7 @@ export function integerBetween(min: number, max: number): QueryParameter<number>
 }
 
 export const instant: QueryParameter<string> = {
-  expects: 'an RFC 3339 date-time such as 2026-01-31T12:00:00.000000Z',
+  expects: `an RFC 3339 date-time such as 2026-01-31T12:00:00.000000Z, from ${FIRST_INSTANT} to ${LAST_INSTANT} once its offset is applied`,
   // An unencoded "+02:00" offset arrives as " 02:00" (a query string reads + as a space).
   parse: (raw) => parseInstant(raw.replace(/ (\d{2}:\d{2})$/, '+$1')),
 };

@@ -1,3 +1,4 @@
+import { parseInstant } from '../core/time.js';
 import { ValidationError } from '../errors.js';
 import { listSessions as listSessionRows, type SessionSummary } from '../store/listSessions.js';
 import type { StoreContext } from './context.js';
@@ -24,13 +25,22 @@ function encodeCursor(updatedAt: string, sessionId: string): string {
   return Buffer.from(JSON.stringify([updatedAt, sessionId])).toString('base64url');
 }
 
+/** What encodeCursor can have put in a cursor: a stored session id (ASCII, see migrations). */
+const CURSOR_SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/**
+ * A cursor is client input: everything in it goes to SQL only once it is exactly what
+ * encodeCursor writes (a real instant in the one DbInstant spelling, a session id), so a forged
+ * one is a 400 and not a database error (a non-ASCII id meets the ASCII column in a collation error).
+ */
 function decodeCursor(cursor: string): { updatedAt: string; sessionId: string } {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
       Array.isArray(value) && value.length === 2 &&
-      typeof value[0] === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/.test(value[0]) &&
-      typeof value[1] === 'string' && value[1].length <= 128
+      typeof value[0] === 'string' && parseInstant(`${value[0].slice(0, 10)}T${value[0].slice(11)}Z`) === value[0] &&
+      typeof value[1] === 'string' && CURSOR_SESSION_ID.test(value[1]) &&
+      encodeCursor(value[0], value[1]) === cursor
     ) {
       return { updatedAt: value[0], sessionId: value[1] };
     }

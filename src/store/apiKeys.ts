@@ -81,13 +81,19 @@ export interface NewApiKey {
   rateBurst: number | undefined;
 }
 
-export async function insertApiKey(db: Queryable, key: NewApiKey): Promise<void> {
-  await execute(
+/**
+ * Inserts a key; false (and nothing written) when its expiry is not after now by the database
+ * clock, the clock that later decides whether it has expired.
+ */
+export async function insertApiKey(db: Queryable, key: NewApiKey): Promise<boolean> {
+  const expiresAt = key.expiresAt ?? null;
+  const result = await execute(
     db,
     `INSERT INTO api_keys (id, tenant, role, secret_hash, description, created_at, expires_at, rate_per_second, rate_burst)
-     VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), ?, ?, ?)`,
-    [key.id, key.tenant, key.role, key.secretHash, key.description ?? null, key.expiresAt ?? null, key.ratePerSecond ?? null, key.rateBurst ?? null],
+     SELECT ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), ?, ?, ? FROM DUAL WHERE ? IS NULL OR ? > UTC_TIMESTAMP(6)`,
+    [key.id, key.tenant, key.role, key.secretHash, key.description ?? null, expiresAt, key.ratePerSecond ?? null, key.rateBurst ?? null, expiresAt, expiresAt],
   );
+  return result.affectedRows === 1;
 }
 
 /** Revokes a key (of the tenant, when given); false when there is no such live key. */

@@ -36,7 +36,10 @@ describe('access: API keys, roles and tenants', function () {
     const revoked = await createKey(db.pool, { tenant: 'default', role: 'write' });
     await revokeKey(db.pool, revoked.key.id);
     tokens.revoked = revoked.token;
-    tokens.expired = (await createKey(db.pool, { tenant: 'default', role: 'write', expiresAt: parseInstant('2001-01-01T00:00:00Z') })).token;
+    // A key cannot be created already expired: this one expires after its creation.
+    const expired = await createKey(db.pool, { tenant: 'default', role: 'write', expiresAt: parseInstant('2999-01-01T00:00:00Z') });
+    await db.pool.query("UPDATE api_keys SET expires_at = '2001-01-01 00:00:00' WHERE id = ?", [expired.key.id]);
+    tokens.expired = expired.token;
     tokens.unknown = 'sst_0123456789ab_' + 'A'.repeat(43);
 
     await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'private' }, json: { secret: 'default tenant data' }, headers: { 'idempotency-key': 'idem-1' } });

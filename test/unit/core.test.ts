@@ -83,5 +83,18 @@ describe('core', () => {
         expect(parseInstant(text), text).to.equal(undefined);
       }
     });
+
+    it('holds instants to years 0001-9999 in UTC, once the offset is applied, and reads years 1-99 as written', () => {
+      for (const text of ['9999-12-31T23:30:00-01:00', '9999-12-31T23:59:59.5-00:01', '0001-01-01T00:30:00+01:00', '0000-12-31T23:59:59Z']) {
+        expect(parseInstant(text), text).to.equal(undefined);
+      }
+      expect(parseInstant('9999-12-31T23:30:00+01:00')).to.equal('9999-12-31 22:30:00.000000');
+      expect(parseInstant('9999-12-31T23:59:60Z')).to.equal('9999-12-31 23:59:59.999999');
+      expect(parseInstant('0000-12-31T23:30:00-01:00')).to.equal('0001-01-01 00:30:00.000000');
+      expect(parseInstant('0001-01-01T00:00:00Z')).to.equal('0001-01-01 00:00:00.000000');
+      expect(parseInstant('0050-06-01T12:00:00Z')).to.equal('0050-06-01 12:00:00.000000');
+      expect(parseInstant('0048-02-29T00:00:00Z')).to.equal('0048-02-29 00:00:00.000000');
+      expect(parseInstant('0100-02-29T00:00:00Z')).to.equal(undefined);
+    });
   });
 });

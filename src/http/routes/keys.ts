@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Principal } from '../../access/authenticate.js';
 import { createKey, listKeys, revokeKey, ROLES } from '../../access/keys.js';
-import { formatInstant, parseInstant } from '../../core/time.js';
+import { FIRST_INSTANT, formatInstant, LAST_INSTANT, parseInstant } from '../../core/time.js';
 import type { Pool } from '../../db/pool.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { ApiKey, Role } from '../../store/apiKeys.js';
@@ -64,7 +64,7 @@ export function keyRoutes(pool: Pool, access: Guards, maxDepth: number): Router 
     const body = validateKeyBody(readJsonBody(c, JSON_TYPE, maxDepth));
     const expiresAt = body.expires_at === undefined ? undefined : parseInstant(body.expires_at);
     if (body.expires_at !== undefined && expiresAt === undefined) {
-      throw new ValidationError(`expires_at must be an RFC 3339 date-time, not "${body.expires_at}"`);
+      throw new ValidationError(`expires_at must be an RFC 3339 date-time from ${FIRST_INSTANT} to ${LAST_INSTANT}, not "${body.expires_at}"`);
     }
     const created = await createKey(pool, {
       tenant: principalOf(c).tenant,

@@ -1,5 +1,5 @@
 import Router, { type RouterContext } from '@koa/router';
-import { parseInstant } from '../../core/time.js';
+import { FIRST_INSTANT, LAST_INSTANT, parseInstant } from '../../core/time.js';
 import { ValidationError } from '../../errors.js';
 import type { StoreContext } from '../../sessions/context.js';
 import { forkSession } from '../../sessions/fork.js';
@@ -45,7 +45,7 @@ export function sessionRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: R
       target = { version: body.version };
     } else {
       const at = parseInstant(body.at!);
-      if (at === undefined) throw new ValidationError(`"at" must be an RFC 3339 date-time, not "${body.at}"`);
+      if (at === undefined) throw new ValidationError(`"at" must be an RFC 3339 date-time from ${FIRST_INSTANT} to ${LAST_INSTANT}, not "${body.at}"`);
       target = { at };
     }
     const outcome = await restoreState(ctx, tenantOf(c), sessionId, target, writeConditions(c, body));
