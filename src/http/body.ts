@@ -1,25 +1,65 @@
 import type { Context, Middleware } from 'koa';
-import { HttpMethodEnum, koaBody } from 'koa-body';
+import getRawBody from 'raw-body';
+import { createBrotliDecompress, createUnzip } from 'node:zlib';
+import type { Transform } from 'node:stream';
 import { inspectJson, type Json } from '../core/json.js';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 export const JSON_TYPE = 'application/json';
 export const JSON_PATCH_TYPE = 'application/json-patch+json';
 
+const READ_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const JSON_TYPES = [JSON_TYPE, JSON_PATCH_TYPE, '+json'];
+// Fatal: a byte sequence that is not UTF-8 is refused, never replaced by U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Reads request bodies as text (koa-body: size limit → 413, Content-Encoding gzip/deflate/br,
- * charset). JSON parsing is ours, so that depth and `__proto__` are checked with clear messages.
+ * Reads JSON request bodies as text into `ctx.request.body`, exactly as sent or not at all: a
+ * charset other than UTF-8 is a 415, bytes that are not UTF-8 a 400. Content-Encoding gzip,
+ * deflate or br (any letter case) is inflated, and the limit (413) holds for the inflated bytes,
+ * so a zip bomb stops at the limit; a corrupt compressed body is a 400. JSON parsing is ours, so
+ * that depth and `__proto__` are checked with clear messages.
  */
 export function bodyReader(limitBytes: number): Middleware {
-  return koaBody({
-    json: false,
-    urlencoded: false,
-    multipart: false,
-    text: true,
-    textTypes: [JSON_TYPE, JSON_PATCH_TYPE, '+json'],
-    textLimit: limitBytes,
-    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
-  }) as Middleware;
+  return async (ctx, next) => {
+    if (READ_METHODS.has(ctx.method) && ctx.is(JSON_TYPES)) {
+      const charset = ctx.request.charset.toLowerCase();
+      if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8') {
+        throw new UnsupportedMediaTypeError(`the request body must be JSON encoded as UTF-8, not charset=${ctx.request.charset}`);
+      }
+      const bytes = await readBodyBytes(ctx, limitBytes);
+      try {
+        (ctx.request as { body?: unknown }).body = utf8.decode(bytes);
+      } catch {
+        throw new ValidationError('the request body is not valid UTF-8; send JSON encoded as UTF-8');
+      }
+    }
+    await next();
+  };
+}
+
+/** The body's bytes, inflated. raw-body's errors (413, Content-Length mismatch, aborted) become problems in problem.ts. */
+async function readBodyBytes(ctx: Context, limitBytes: number): Promise<Buffer> {
+  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  if (coding === 'identity') return getRawBody(ctx.req, { limit: limitBytes, length: ctx.get('Content-Length') || undefined });
+  let decoder: Transform;
+  if (coding === 'gzip' || coding === 'deflate') decoder = createUnzip(); // gzip or zlib, told apart by the header
+  else if (coding === 'br') decoder = createBrotliDecompress();
+  else throw new UnsupportedMediaTypeError(`Content-Encoding ${coding} is not supported; send identity, gzip, deflate or br`);
+  let requestFailed = false;
+  // pipe(), not pipeline(): a corrupt body must not destroy the request, whose socket answers 400.
+  ctx.req.once('error', (error) => {
+    requestFailed = true;
+    decoder.destroy(error);
+  });
+  ctx.req.pipe(decoder);
+  try {
+    return await getRawBody(decoder, { limit: limitBytes });
+  } catch (error) {
+    if (typeof (error as { status?: unknown }).status === 'number') throw error;
+    if (requestFailed) throw new ValidationError('the client closed the request before its body was complete');
+    throw new ValidationError(`the request body is not valid ${coding} data (${(error as Error).message})`);
+  }
 }
 
 /**

@@ -1,0 +1,168 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { startTestServer, type Api, type ApiResponse, type TestServer } from '../helpers/api.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const STATE = '/v1/sessions/{sid}/state';
+const HISTORY = '/v1/sessions/{sid}/history';
+const RESTORE = '/v1/sessions/{sid}/restore';
+const FORK = '/v1/sessions/{sid}/fork';
+const SESSION = '/v1/sessions/{sid}';
+
+/** The store keeps exactly what it is given, or refuses it: it never silently changes input. */
+describe('input is kept exactly or refused', () => {
+  let db: TestDatabase;
+  let server: TestServer;
+  let api: Api;
+  let counter = 0;
+  const newSid = (): string => `in${++counter}-${Date.now()}`;
+
+  before(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db.pool);
+    api = server.api;
+  });
+  after(async () => {
+    await server.close();
+    await db.drop();
+  });
+
+  const putRaw = (sid: string, raw: string | Buffer, headers: Record<string, string> = {}) =>
+    api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json', ...headers }, raw });
+  const save = (sid: string, json: unknown, options: { headers?: Record<string, string>; query?: Record<string, string> } = {}) =>
+    api.request('PUT', STATE, { params: { sid }, json, ...options });
+  const loadText = async (sid: string): Promise<string> => (await api.request('GET', STATE, { params: { sid } })).text;
+  const versionCount = async (sid: string): Promise<number> => {
+    const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
+    return Number((rows as Array<{ n: number }>)[0]!.n);
+  };
+  const expectProblem = (response: ApiResponse, status: number, detail?: RegExp): void => {
+    expect(response.status, response.text).to.equal(status);
+    expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    if (detail) expect(response.body.detail).to.match(detail);
+  };
+
+  describe('bytes and charsets', () => {
+    // "é" in Latin-1 is the single byte 0xE9, which is not UTF-8.
+    const latin1Body = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+
+    it('refuses a body that is not UTF-8 (400), also when compressed, and writes nothing', async () => {
+      for (const [raw, headers] of [
+        [latin1Body, {}],
+        [Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), {}], // an encoded surrogate: not UTF-8
+        [Buffer.from([0x22, 0xc0, 0xaf, 0x22]), {}], // an overlong "/"
+        [Buffer.from([0x22, 0xe2, 0x82, 0x22]), {}], // a truncated sequence
+        [gzipSync(latin1Body), { 'content-encoding': 'gzip' }],
+      ] as Array<[Buffer, Record<string, string>]>) {
+        const sid = newSid();
+        expectProblem(await putRaw(sid, raw, headers), 400, /UTF-8/);
+        expect(await versionCount(sid)).to.equal(0);
+      }
+    });
+
+    it('refuses a charset other than UTF-8 (415), on PUT, PATCH and action bodies', async () => {
+      const sid = newSid();
+      await save(sid, { name: 'x' });
+      for (const charset of ['latin1', 'ISO-8859-1', 'utf-16', 'klingon', '"windows-1252"']) {
+        const type = `application/json; charset=${charset}`;
+        expectProblem(await putRaw(sid, '{"name":"y"}', { 'content-type': type }), 415, /UTF-8/);
+        expectProblem(
+          await api.request('PATCH', STATE, { params: { sid }, headers: { 'content-type': `application/json-patch+json; charset=${charset}` }, raw: '[]' }),
+          415,
+        );
+        expectProblem(await api.request('POST', RESTORE, { params: { sid }, headers: { 'content-type': type }, raw: '{"version":1}' }), 415);
+      }
+      expect(await versionCount(sid)).to.equal(1);
+    });
+
+    it('takes UTF-8 in any spelling of the charset, or none, and keeps every character', async () => {
+      const sid = newSid();
+      const spellings = ['', '; charset=utf-8', '; charset=UTF-8', '; Charset="utf-8"', '; charset=utf8', '; charset=UTF8'];
+      for (const [i, suffix] of spellings.entries()) {
+        const text = `olá 😀 ${i} \u2028 \ufffd`;
+        const response = await putRaw(sid, Buffer.from(JSON.stringify({ text }), 'utf8'), { 'content-type': `application/json${suffix}` });
+        expect(response.status, suffix).to.equal(201);
+        expect(JSON.parse(await loadText(sid))).to.deep.equal({ text });
+      }
+    });
+
+    it('reads gzip, deflate and br bodies, and identity, in any letter case', async () => {
+      const sid = newSid();
+      const body = Buffer.from(JSON.stringify({ text: 'olá 😀' }));
+      const encodings: Array<[string, Buffer]> = [
+        ['gzip', gzipSync(body)],
+        ['deflate', deflateSync(body)],
+        ['br', brotliCompressSync(body)],
+        ['identity', body],
+        ['GZIP', gzipSync(body)],
+        ['Br', brotliCompressSync(body)],
+      ];
+      for (const [encoding, raw] of encodings) {
+        const response = await putRaw(sid, raw, { 'content-encoding': encoding });
+        expect(response.status, encoding).to.be.oneOf([200, 201]);
+        expect(JSON.parse(await loadText(sid))).to.deep.equal({ text: 'olá 😀' });
+      }
+    });
+
+    it('answers 400 to a corrupt compressed body and 415 to an unknown content coding', async () => {
+      const sid = newSid();
+      for (const encoding of ['gzip', 'deflate', 'br']) {
+        expectProblem(await putRaw(sid, Buffer.from('this is not compressed at all'), { 'content-encoding': encoding }), 400);
+      }
+      expectProblem(await putRaw(sid, gzipSync('{"a":1}').subarray(0, 12), { 'content-encoding': 'gzip' }), 400);
+      expectProblem(await putRaw(sid, '{"a":1}', { 'content-encoding': 'compress' }), 415);
+      expect(await versionCount(sid)).to.equal(0);
+    });
+
+    it('holds a compressed body to the limit once inflated, and refuses a zip bomb early', async () => {
+      const small = await startTestServer(db.pool, { bodyLimitBytes: 64 * 1024 });
+      try {
+        const sid = newSid();
+        const big = Buffer.from(JSON.stringify({ blob: 'x'.repeat(100 * 1024) }));
+        const response = await small.api.request('PUT', STATE, {
+          params: { sid },
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          raw: gzipSync(big),
+        });
+        expectProblem(response, 413);
+        // 64 gzip members of 16 MiB of zeros each: 1 MiB that inflates to 1 GiB. Refused as soon as
+        // the inflated bytes pass the limit, not after inflating it all.
+        const member = gzipSync(Buffer.alloc(16 * 1024 * 1024));
+        const bomb = Buffer.concat(Array.from({ length: 64 }, () => member));
+        const started = Date.now();
+        const bombed = await small.api.request('PUT', STATE, {
+          params: { sid },
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          raw: bomb,
+        });
+        expectProblem(bombed, 413);
+        expect(Date.now() - started).to.be.lessThan(3000);
+        expect(await versionCount(sid)).to.equal(0);
+      } finally {
+        await small.close();
+      }
+    });
+
+    it('survives clients that hang up in the middle of a plain or compressed body, and a large corrupt body', async () => {
+      const { port } = new URL(server.baseUrl);
+      for (const encoding of ['identity', 'gzip', 'br']) {
+        const socket = connect(Number(port), '127.0.0.1');
+        await new Promise<void>((resolve) => socket.once('connect', resolve));
+        const partial = encoding === 'gzip' ? gzipSync(randomBytes(50_000)) : encoding === 'br' ? brotliCompressSync(randomBytes(50_000)) : randomBytes(50_000);
+        socket.write(
+          `PUT /v1/sessions/${newSid()}/state HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token}\r\n` +
+            `Content-Type: application/json\r\nContent-Encoding: ${encoding}\r\nContent-Length: 100000\r\n\r\n`,
+        );
+        socket.write(partial.subarray(0, 20_000));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        socket.destroy();
+      }
+      const sid = newSid();
+      const corrupt = Buffer.concat([gzipSync('{}').subarray(0, 10), randomBytes(4 * 1024 * 1024)]);
+      expectProblem(await putRaw(sid, corrupt, { 'content-encoding': 'gzip' }), 400, /not valid gzip/);
+      expect((await save(sid, { still: 'answering' })).status).to.equal(201);
+    });
+  });
+});
