@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import type { Transform } from 'node:stream';
+import { findInexactNumber } from '../core/exactNumbers.js';
 import { inspectJson, type Json } from '../core/json.js';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
@@ -80,6 +81,7 @@ export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number):
   } catch (error) {
     throw new ValidationError(`the request body is not valid JSON: ${(error as Error).message}`);
   }
+  assertExactNumbers(text);
   const { depth, protoPath } = inspectJson(value, maxDepth);
   if (depth > maxDepth) {
     throw new ValidationError(`the JSON is nested more than ${maxDepth} levels deep (MAX_JSON_DEPTH)`);
@@ -88,6 +90,15 @@ export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number):
     throw new ValidationError(`the object key "__proto__" (at ${protoPath}) cannot be stored safely; rename it`);
   }
   return value;
+}
+
+/** A number that would be stored as another value (rounded, Infinity as null, 0) is a 400. */
+function assertExactNumbers(text: string): void {
+  const inexact = findInexactNumber(text);
+  if (inexact === undefined) return;
+  const where = inexact.path === '' ? 'the root' : inexact.path;
+  const literal = inexact.literal.length > 40 ? `${inexact.literal.slice(0, 40)}… (${inexact.literal.length} characters)` : inexact.literal;
+  throw new ValidationError(`the number at ${where} (${literal}) cannot be stored exactly as a double; send it as a string, or rounded`);
 }
 
 /** Requests that must not carry a body (the route takes none). */

@@ -165,4 +165,49 @@ describe('input is kept exactly or refused', () => {
       expect((await save(sid, { still: 'answering' })).status).to.equal(201);
     });
   });
+
+  describe('numbers', () => {
+    it('refuses a number a double cannot hold exactly, naming where it is (400), and writes nothing', async () => {
+      const cases: Array<[string, string]> = [
+        ['{"a":[0,1,2,9007199254740993]}', '/a/3'],
+        ['{"big":1e400}', '/big'],
+        ['{"tiny":-1e-400}', '/tiny'],
+        ['{"x":{"a/b~c":[[0.1000000000000000055511151231257827]]}}', '/x/a~1b~0c/0/0'],
+        ['{"n":' + '1'.padEnd(400, '0') + '}', '/n'],
+        ['12345678901234567890', ''],
+      ];
+      for (const [raw, path] of cases) {
+        const sid = newSid();
+        const response = await putRaw(sid, raw);
+        expectProblem(response, 400, /cannot be stored exactly/);
+        expect(response.body.detail).to.include(path === '' ? 'at the root' : `at ${path} `);
+        expect(await versionCount(sid)).to.equal(0);
+      }
+    });
+
+    it('refuses such a number in a patch too, and in an action body', async () => {
+      const sid = newSid();
+      await save(sid, { a: 1 });
+      const patched = await api.request('PATCH', STATE, {
+        params: { sid },
+        headers: { 'content-type': 'application/json-patch+json' },
+        raw: '[{"op":"replace","path":"/a","value":9007199254740993}]',
+      });
+      expectProblem(patched, 400, /at \/0\/value \(9007199254740993\)/);
+      const restored = await api.request('POST', RESTORE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '{"version":1e400}' });
+      expectProblem(restored, 400, /at \/version/);
+      expect(await versionCount(sid)).to.equal(1);
+    });
+
+    it('keeps every number it accepts at the value sent; -0 is stored as 0', async () => {
+      const sid = newSid();
+      const raw =
+        '{"s":"1e400 9007199254740993","1e400":[0.1,1.0,1e2,1E+2,123.4500,9007199254740992,5e-324,1.7976931348623157e308,' +
+        '0.30000000000000004,-2.5,100000000000000000000,-0,-0.0e7]}';
+      expect((await putRaw(sid, raw)).status).to.equal(201);
+      expect(await loadText(sid)).to.equal(
+        '{"s":"1e400 9007199254740993","1e400":[0.1,1,100,100,123.45,9007199254740992,5e-324,1.7976931348623157e+308,0.30000000000000004,-2.5,100000000000000000000,0,0]}',
+      );
+    });
+  });
 });
