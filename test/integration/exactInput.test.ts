@@ -210,4 +210,48 @@ describe('input is kept exactly or refused', () => {
       );
     });
   });
+
+  describe('entity tags', () => {
+    it('If-Match compares strongly: a weak tag, "01" or another tag never matches (412), a list matches any of its strong tags', async () => {
+      const sid = newSid();
+      await save(sid, { n: 1 });
+      await save(sid, { n: 2 });
+      for (const ifMatch of ['W/"2"', '"02"', '"2.0"', '"abc"', '"1", W/"2"', '""']) {
+        const response = await save(sid, { n: 3 }, { headers: { 'if-match': ifMatch } });
+        expectProblem(response, 412);
+        expect(response.body.current_version, ifMatch).to.equal(2);
+      }
+      expect(await versionCount(sid)).to.equal(2);
+      const listed = await save(sid, { n: 3 }, { headers: { 'if-match': '"1", "2"' } });
+      expect(listed.status).to.equal(201);
+      const patched = await api.request('PATCH', STATE, {
+        params: { sid },
+        headers: { 'content-type': 'application/json-patch+json', 'if-match': 'W/"3"' },
+        raw: '[]',
+      });
+      expectProblem(patched, 412);
+      expectProblem(await api.request('POST', RESTORE, { params: { sid }, headers: { 'if-match': '"03"' }, json: { version: 1 } }), 412);
+      expectProblem(await api.request('DELETE', SESSION, { params: { sid }, headers: { 'if-match': 'W/"3"' } }), 412);
+      expect((await api.request('DELETE', SESSION, { params: { sid }, headers: { 'if-match': '"7", "3"' } })).status).to.equal(204);
+    });
+
+    it('a malformed If-Match is still a 400', async () => {
+      const sid = newSid();
+      await save(sid, { n: 1 });
+      for (const ifMatch of ['1', '"1', 'W/1', '"1" "2"', '*, "1"', '"2 "']) {
+        expectProblem(await save(sid, { n: 2 }, { headers: { 'if-match': ifMatch } }), 400);
+      }
+    });
+
+    it('If-None-Match on a read compares weakly: W/"1" matches version 1, "01" and unknown tags do not', async () => {
+      const sid = newSid();
+      await save(sid, { n: 1 });
+      const get = (ifNoneMatch: string) => api.request('GET', STATE, { params: { sid }, headers: { 'if-none-match': ifNoneMatch } });
+      expect((await get('W/"1"')).status).to.equal(304);
+      expect((await get('"abc", W/"1"')).status).to.equal(304);
+      expect((await get('"01"')).status).to.equal(200);
+      expect((await get('"abc"')).status).to.equal(200);
+      expectProblem(await get('1'), 400);
+    });
+  });
 });
