@@ -58,11 +58,21 @@ export const booleanFlag: QueryParameter<boolean> = {
   parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
 };
 
+/**
+ * Text of at most `maxLength` characters, counted as Unicode code points (an emoji is one), as
+ * ajv's maxLength counts them in bodies: one rule for a message wherever it is sent.
+ */
 export function text(maxLength: number, pattern?: RegExp): QueryParameter<string> {
   return {
     expects: `text of at most ${maxLength} characters${pattern ? ` matching ${pattern.source}` : ''}`,
-    parse: (raw) => (raw.length <= maxLength && (!pattern || pattern.test(raw)) ? raw : undefined),
+    parse: (raw) => (codePointLength(raw) <= maxLength && (!pattern || pattern.test(raw)) ? raw : undefined),
   };
+}
+
+function codePointLength(value: string): number {
+  let length = 0;
+  for (const _ of value) length++;
+  return length;
 }
 
 type ParsedQuery<S extends Record<string, QueryParameter<unknown>>> = {
@@ -74,6 +84,14 @@ type ParsedQuery<S extends Record<string, QueryParameter<unknown>>> = {
  * repeated one or a bad value is a 400 that names it.
  */
 export function parseQuery<S extends Record<string, QueryParameter<unknown>>>(ctx: Context, spec: S): ParsedQuery<S> {
+  // Koa's parser turns bytes that are not UTF-8 (%E9) into U+FFFD: refuse them instead.
+  for (const part of ctx.querystring.split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      throw new ValidationError(`the query string is not percent-encoded UTF-8 (at "${part.slice(0, 100)}")`);
+    }
+  }
   const result: Record<string, unknown> = {};
   const query = ctx.query;
   for (const name of Object.keys(query)) {

@@ -254,4 +254,44 @@ describe('input is kept exactly or refused', () => {
       expectProblem(await get('1'), 400);
     });
   });
+
+  describe('message and author length: characters (code points) everywhere', () => {
+    const emoji = '😀'; // one character, two UTF-16 code units
+
+    it('takes 1000 emoji as a message and 200 as an author in the query and in a body, and refuses one more in both', async () => {
+      const sid = newSid();
+      await save(sid, { n: 0 });
+      const message = emoji.repeat(1000);
+      const author = emoji.repeat(200);
+      const saved = await save(sid, { n: 1 }, { query: { message, author } });
+      expect(saved.status, saved.text).to.equal(201);
+      const restored = await api.request('POST', RESTORE, { params: { sid }, json: { version: 1, message, author } });
+      expect(restored.status, restored.text).to.equal(201);
+      const forked = await api.request('POST', FORK, { params: { sid }, json: { to: newSid(), message, author } });
+      expect(forked.status, forked.text).to.equal(201);
+      const history = await api.request('GET', HISTORY, { params: { sid } });
+      expect(history.body.items[0]).to.include({ message, author });
+      expect(history.body.items[1]).to.include({ message, author });
+
+      expectProblem(await save(sid, { n: 2 }, { query: { message: message + emoji } }), 400, /message/);
+      expectProblem(await save(sid, { n: 2 }, { query: { author: author + emoji } }), 400, /author/);
+      expectProblem(await api.request('POST', RESTORE, { params: { sid }, json: { version: 1, message: message + emoji } }), 400, /message/);
+      expectProblem(await api.request('POST', RESTORE, { params: { sid }, json: { version: 1, author: author + emoji } }), 400, /author/);
+      expectProblem(await api.request('POST', FORK, { params: { sid }, json: { to: newSid(), message: message + emoji } }), 400, /message/);
+      expect(await versionCount(sid)).to.equal(3);
+    });
+
+    it('refuses a query value that is not percent-encoded UTF-8 instead of changing it', async () => {
+      const sid = newSid();
+      // "café" with é as the Latin-1 byte %E9: not UTF-8, it would become U+FFFD.
+      const response = await fetch(`${server.baseUrl}/v1/sessions/${sid}/state?message=caf%E9`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+        body: '{"n":1}',
+      });
+      expect(response.status).to.equal(400);
+      expect(((await response.json()) as { detail: string }).detail).to.match(/UTF-8/);
+      expect(await versionCount(sid)).to.equal(0);
+    });
+  });
 });
