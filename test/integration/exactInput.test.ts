@@ -294,4 +294,18 @@ describe('input is kept exactly or refused', () => {
       expect(await versionCount(sid)).to.equal(0);
     });
   });
+
+  describe('a version the session does not have', () => {
+    it('is a 422 for restore and fork alike; a source session that does not exist is a 404 for both', async () => {
+      const sid = newSid();
+      await save(sid, { n: 1 });
+      const restored = await api.request('POST', RESTORE, { params: { sid }, json: { version: 5 } });
+      const forked = await api.request('POST', FORK, { params: { sid }, json: { to: newSid(), version: 5 } });
+      expectProblem(restored, 422, /no version 5/);
+      expectProblem(forked, 422, /no version 5/);
+      const missing = newSid();
+      expectProblem(await api.request('POST', RESTORE, { params: { sid: missing }, json: { version: 1 } }), 404);
+      expectProblem(await api.request('POST', FORK, { params: { sid: missing }, json: { to: newSid(), version: 1 } }), 404);
+    });
+  });
 });
