@@ -96,8 +96,9 @@ export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number):
 function assertExactNumbers(text: string): void {
   const inexact = findInexactNumber(text);
   if (inexact === undefined) return;
-  const where = inexact.path === '' ? 'the root' : inexact.path;
-  const literal = inexact.literal.length > 40 ? `${inexact.literal.slice(0, 40)}… (${inexact.literal.length} characters)` : inexact.literal;
+  const shorten = (value: string, max: number): string => (value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value);
+  const where = inexact.path === '' ? 'the root' : shorten(inexact.path, 200);
+  const literal = shorten(inexact.literal, 40);
   throw new ValidationError(`the number at ${where} (${literal}) cannot be stored exactly as a double; send it as a string, or rounded`);
 }
 

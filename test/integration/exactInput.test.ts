@@ -183,6 +183,8 @@ describe('input is kept exactly or refused', () => {
         expect(response.body.detail).to.include(path === '' ? 'at the root' : `at ${path} `);
         expect(await versionCount(sid)).to.equal(0);
       }
+      const deep = await putRaw(newSid(), '['.repeat(5000) + '1e400' + ']'.repeat(5000));
+      expectProblem(deep, 400, /^the number at \/0\/0\/0.*… \(10000 characters\) \(1e400\) cannot be stored exactly/);
     });
 
     it('refuses such a number in a patch too, and in an action body', async () => {
