@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Operation } from 'fast-json-patch';
 import { diff } from './diff.js';
+import { findInexactNumber } from './exactNumbers.js';
 import { canonicalJson, digestState, inspectJson, jsonEqual, type Json } from './json.js';
 import { applyPatch, parsePointer, PatchConflictError } from './jsonPatch.js';
 
@@ -43,13 +44,23 @@ export interface StateText {
   bytes: number;
 }
 
-function parseBody(text: string, maxDepth: number): TaskResult<Json> {
+/**
+ * A JSON document sent by a client, parsed and checked: kept exactly or refused (a number a double
+ * cannot hold, nesting past `maxDepth`, an object key `__proto__`), each with a 400 that says where.
+ */
+export function parseJsonDocument(text: string, maxDepth: number): TaskResult<Json> {
   let value: Json;
   try {
     // V8's JSON.parse is not recursive: absurd nesting is parsed, then refused below.
     value = JSON.parse(text) as Json;
   } catch (error) {
     return refuse(400, `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const inexact = findInexactNumber(text);
+  if (inexact !== undefined) {
+    const shorten = (value: string, max: number): string => (value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value);
+    const where = inexact.path === '' ? 'the root' : shorten(inexact.path, 200);
+    return refuse(400, `the number at ${where} (${shorten(inexact.literal, 40)}) cannot be stored exactly as a double; send it as a string, or rounded`);
   }
   const { depth, protoPath } = inspectJson(value, maxDepth);
   if (depth > maxDepth) return refuse(400, `the JSON is nested more than ${maxDepth} levels deep (MAX_JSON_DEPTH)`);
@@ -64,7 +75,7 @@ function stateTextOf(value: Json, text?: string): StateText {
 
 /** A whole state sent by a client (PUT): parsed, checked, hashed and made compact. */
 export function ingestState(input: { text: string; limits: StateLimits }): TaskResult<StateText> {
-  const parsed = parseBody(input.text, input.limits.maxDepth);
+  const parsed = parseJsonDocument(input.text, input.limits.maxDepth);
   if (!parsed.ok) return parsed;
   return ok(stateTextOf(parsed.value));
 }
@@ -85,7 +96,7 @@ const OPERATIONS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test'])
  */
 export function ingestPatch(input: { text: string; limits: StateLimits }): TaskResult<IngestedPatch> {
   // An operation adds two levels (the array and the operation object) around the values it carries.
-  const parsed = parseBody(input.text, input.limits.maxDepth + 2);
+  const parsed = parseJsonDocument(input.text, input.limits.maxDepth + 2);
   if (!parsed.ok) return parsed;
   const patch = parsed.value;
   if (!Array.isArray(patch)) return refuse(400, 'the patch is not an RFC 6902 JSON Patch: it must be an array of operations');

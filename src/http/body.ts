@@ -1,53 +1,66 @@
 import type { Context, Middleware } from 'koa';
-import { HttpMethodEnum, koaBody } from 'koa-body';
-import { inspectJson, type Json } from '../core/json.js';
+import getRawBody from 'raw-body';
+import { createBrotliDecompress, createUnzip } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import type { Json } from '../core/json.js';
+import { parseJsonDocument } from '../core/stateTasks.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 export const JSON_TYPE = 'application/json';
 export const JSON_PATCH_TYPE = 'application/json-patch+json';
 
+const READ_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const JSON_TYPES = [JSON_TYPE, JSON_PATCH_TYPE, '+json'];
+// Fatal: a byte sequence that is not UTF-8 is refused, never replaced by U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Reads request bodies as text (koa-body: size limit → 413, Content-Encoding gzip/deflate/br in
- * any case, a body that does not decode → 400, charset). JSON parsing is ours, so that depth and
- * `__proto__` are checked with clear messages.
+ * Reads JSON request bodies as text into `ctx.request.body`, exactly as sent or not at all: a
+ * charset other than UTF-8 is a 415, bytes that are not UTF-8 a 400. Content-Encoding gzip,
+ * deflate or br (any letter case) is inflated, and the limit (413) holds for the inflated bytes,
+ * so a zip bomb stops at the limit; a corrupt compressed body is a 400. JSON parsing is ours, so
+ * that depth and `__proto__` are checked with clear messages.
  */
 export function bodyReader(limitBytes: number): Middleware {
-  const read = textBodyReader(limitBytes);
-  return async function readBody(ctx: Context, next: () => Promise<unknown>): Promise<void> {
-    // Content codings are case-insensitive (RFC 9110 §8.4.1); the decoder knows them in lower case.
-    const coding = ctx.req.headers['content-encoding'];
-    if (coding !== undefined) ctx.req.headers['content-encoding'] = coding.trim().toLowerCase();
-    let bodyRead = false;
-    try {
-      await read(ctx, () => {
-        bodyRead = true;
-        return next();
-      });
-    } catch (error) {
-      // zlib and brotli report corrupt or truncated data with no HTTP status: the client's bytes.
-      if (!bodyRead && coding !== undefined && isDecodingError(error)) {
-        throw new ValidationError(`the request body is not valid ${ctx.req.headers['content-encoding']} data: ${(error as Error).message}`);
+  return async (ctx, next) => {
+    if (READ_METHODS.has(ctx.method) && ctx.is(JSON_TYPES)) {
+      const charset = ctx.request.charset.toLowerCase();
+      if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8') {
+        throw new UnsupportedMediaTypeError(`the request body must be JSON encoded as UTF-8, not charset=${ctx.request.charset}`);
       }
-      throw error;
+      const bytes = await readBodyBytes(ctx, limitBytes);
+      try {
+        (ctx.request as { body?: unknown }).body = utf8.decode(bytes);
+      } catch {
+        throw new ValidationError('the request body is not valid UTF-8; send JSON encoded as UTF-8');
+      }
     }
+    await next();
   };
 }
 
-function isDecodingError(error: unknown): boolean {
-  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
-  return status === undefined && typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_') || code.startsWith('ERR_BROTLI'));
-}
-
-function textBodyReader(limitBytes: number): Middleware {
-  return koaBody({
-    json: false,
-    urlencoded: false,
-    multipart: false,
-    text: true,
-    textTypes: [JSON_TYPE, JSON_PATCH_TYPE, '+json'],
-    textLimit: limitBytes,
-    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
-  }) as Middleware;
+/** The body's bytes, inflated. raw-body's errors (413, Content-Length mismatch, aborted) become problems in problem.ts. */
+async function readBodyBytes(ctx: Context, limitBytes: number): Promise<Buffer> {
+  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  if (coding === 'identity') return getRawBody(ctx.req, { limit: limitBytes, length: ctx.get('Content-Length') || undefined });
+  let decoder: Transform;
+  if (coding === 'gzip' || coding === 'deflate') decoder = createUnzip(); // gzip or zlib, told apart by the header
+  else if (coding === 'br') decoder = createBrotliDecompress();
+  else throw new UnsupportedMediaTypeError(`Content-Encoding ${coding} is not supported; send identity, gzip, deflate or br`);
+  let requestFailed = false;
+  // pipe(), not pipeline(): a corrupt body must not destroy the request, whose socket answers 400.
+  ctx.req.once('error', (error) => {
+    requestFailed = true;
+    decoder.destroy(error);
+  });
+  ctx.req.pipe(decoder);
+  try {
+    return await getRawBody(decoder, { limit: limitBytes });
+  } catch (error) {
+    if (typeof (error as { status?: unknown }).status === 'number') throw error;
+    if (requestFailed) throw new ValidationError('the client closed the request before its body was complete');
+    throw new ValidationError(`the request body is not valid ${coding} data (${(error as Error).message})`);
+  }
 }
 
 /**
@@ -67,8 +80,7 @@ export function readJsonText(ctx: Context, mediaType: string): string {
 
 /**
  * Small JSON documents (restore, fork, key requests): parsed here, on the event loop, so they are
- * held to a size that costs no noticeable time to parse. An over-deep body, or one with an
- * object key `__proto__` anywhere, is a 400.
+ * held to a size that costs no noticeable time to parse, and checked as every body is.
  */
 export const SMALL_DOCUMENT_BYTES = 64 * 1024;
 
@@ -77,20 +89,9 @@ export function readJsonBody(ctx: Context, mediaType: string, maxDepth: number):
   if (text.length > SMALL_DOCUMENT_BYTES) {
     throw new PayloadTooLargeError(`${ctx.method} ${ctx.path} takes a body of at most ${SMALL_DOCUMENT_BYTES} bytes`);
   }
-  let value: Json;
-  try {
-    value = JSON.parse(text) as Json;
-  } catch (error) {
-    throw new ValidationError(`the request body is not valid JSON: ${(error as Error).message}`);
-  }
-  const { depth, protoPath } = inspectJson(value, maxDepth);
-  if (depth > maxDepth) {
-    throw new ValidationError(`the JSON is nested more than ${maxDepth} levels deep (MAX_JSON_DEPTH)`);
-  }
-  if (protoPath !== undefined) {
-    throw new ValidationError(`the object key "__proto__" (at ${protoPath}) cannot be stored safely; rename it`);
-  }
-  return value;
+  const parsed = parseJsonDocument(text, maxDepth);
+  if (!parsed.ok) throw new ValidationError(parsed.problem.detail);
+  return parsed.value;
 }
 
 /** Requests that must not carry a body (the route takes none). */

@@ -24,7 +24,7 @@ export function problemType(code: string): string {
   return `urn:session-store:problem:${code}`;
 }
 
-/** Errors raised by koa-body / co-body / raw-body, which carry a status and a `type` string. */
+/** Errors raised by raw-body (the body reader) and the router, which carry a status and a `type` string. */
 interface HttpLikeError {
   status?: number;
   statusCode?: number;

@@ -58,11 +58,21 @@ export const booleanFlag: QueryParameter<boolean> = {
   parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
 };
 
+/**
+ * Text of at most `maxLength` characters, counted as Unicode code points (an emoji is one), as
+ * ajv's maxLength counts them in bodies: one rule for a message wherever it is sent.
+ */
 export function text(maxLength: number, pattern?: RegExp): QueryParameter<string> {
   return {
     expects: `text of at most ${maxLength} characters${pattern ? ` matching ${pattern.source}` : ''}`,
-    parse: (raw) => (raw.length <= maxLength && (!pattern || pattern.test(raw)) ? raw : undefined),
+    parse: (raw) => (codePointLength(raw) <= maxLength && (!pattern || pattern.test(raw)) ? raw : undefined),
   };
+}
+
+function codePointLength(value: string): number {
+  let length = 0;
+  for (const _ of value) length++;
+  return length;
 }
 
 type ParsedQuery<S extends Record<string, QueryParameter<unknown>>> = {
@@ -74,6 +84,14 @@ type ParsedQuery<S extends Record<string, QueryParameter<unknown>>> = {
  * repeated one or a bad value is a 400 that names it.
  */
 export function parseQuery<S extends Record<string, QueryParameter<unknown>>>(ctx: Context, spec: S): ParsedQuery<S> {
+  // Koa's parser turns bytes that are not UTF-8 (%E9) into U+FFFD: refuse them instead.
+  for (const part of ctx.querystring.split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      throw new ValidationError(`the query string is not percent-encoded UTF-8 (at "${part.slice(0, 100)}")`);
+    }
+  }
   const result: Record<string, unknown> = {};
   const query = ctx.query;
   for (const name of Object.keys(query)) {
@@ -114,31 +132,69 @@ function describeAjvError(error: ErrorObject | undefined): string {
   return `${where}${error.message ?? 'invalid'}`;
 }
 
-const ETAG = /^(?:W\/)?"(\d{1,10})"$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+// One entity-tag (RFC 9110 §8.8.3): an optional W/ and an opaque tag in double quotes.
+const ENTITY_TAG = /(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/y;
+// The tags this server sends: a version, in its one decimal spelling.
+const VERSION_TAG = /^[1-9]\d{0,9}$/;
 
-/** If-Match: "<version>" or *. */
-export function ifMatchHeader(ctx: Context): number | '*' | undefined {
+/**
+ * The entity tags of an If-Match or If-None-Match list (`"1", W/"2"`), or undefined when the
+ * header is not such a list.
+ */
+function parseEntityTags(raw: string): Array<{ weak: boolean; opaque: string }> | undefined {
+  const tags: Array<{ weak: boolean; opaque: string }> = [];
+  let expectTag = true;
+  let i = 0;
+  while (i < raw.length) {
+    const c = raw[i];
+    if (c === ' ' || c === '\t') {
+      i++;
+    } else if (c === ',') {
+      expectTag = true;
+      i++;
+    } else {
+      ENTITY_TAG.lastIndex = i;
+      const match = expectTag ? ENTITY_TAG.exec(raw) : null;
+      if (!match) return undefined;
+      tags.push({ weak: match[1] !== undefined, opaque: match[2]! });
+      expectTag = false;
+      i = ENTITY_TAG.lastIndex;
+    }
+  }
+  return tags.length > 0 ? tags : undefined;
+}
+
+/** The versions named by these tags; a tag that is not one this server sends names none. */
+function versionsOf(tags: Array<{ opaque: string }>): Set<number> {
+  return new Set(tags.filter((tag) => VERSION_TAG.test(tag.opaque)).map((tag) => Number(tag.opaque)));
+}
+
+/**
+ * If-Match: "*", or the versions it names. It compares strongly (RFC 9110 §13.1.1): a weak tag
+ * (W/"2") never matches, nor does a tag this server never sends ("02"); a list matches if any of
+ * its tags does. So the set can be empty: then no head matches (412).
+ */
+export function ifMatchHeader(ctx: Context): ReadonlySet<number> | '*' | undefined {
   const raw = ctx.get('If-Match');
   if (!raw) return undefined;
   if (raw.trim() === '*') return '*';
-  const match = ETAG.exec(raw.trim());
-  if (!match) throw new ValidationError('If-Match must be "*" or one entity tag such as "3" (the version, in double quotes)');
-  return Number(match[1]);
+  const tags = parseEntityTags(raw);
+  if (!tags) throw new ValidationError('If-Match must be "*" or entity tags such as "3" (the version, in double quotes)');
+  return versionsOf(tags.filter((tag) => !tag.weak));
 }
 
-/** The version named by If-None-Match on a read, for a 304. */
+/**
+ * The versions named by If-None-Match on a read, for a 304. It compares weakly (RFC 9110
+ * §13.1.2): W/"2" names version 2; "02" or a foreign tag names none.
+ */
 export function ifNoneMatchVersions(ctx: Context): Set<number> | '*' | undefined {
   const raw = ctx.get('If-None-Match');
   if (!raw) return undefined;
   if (raw.trim() === '*') return '*';
-  const versions = new Set<number>();
-  for (const part of raw.split(',')) {
-    const match = ETAG.exec(part.trim());
-    if (!match) throw new ValidationError('If-None-Match must be "*" or entity tags such as "3"');
-    versions.add(Number(match[1]));
-  }
-  return versions;
+  const tags = parseEntityTags(raw);
+  if (!tags) throw new ValidationError('If-None-Match must be "*" or entity tags such as "3"');
+  return versionsOf(tags);
 }
 
 /** The preconditions and idempotency key of a write request. */

@@ -1,5 +1,5 @@
 import { lockSessionHead } from '../store/readSessionHead.js';
-import { GoneError, NotFoundError } from '../errors.js';
+import { GoneError, NotFoundError, UnprocessableError } from '../errors.js';
 import type { StoreContext } from './context.js';
 import { resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
@@ -26,7 +26,14 @@ export function forkSession(
       const { head: source } = await lockSessionHead(connection, tenant, sessionId, 'share');
       if (!source) throw new NotFoundError(`session ${sessionId} does not exist`);
       if (source.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
-      const sourceVersion = await resolveVersion(connection, source, version === undefined ? { latest: true } : { version });
+      // A version the source does not have is a 422, as for restore: the request names a resource
+      // that exists (the source session) and asks for something it does not hold.
+      const sourceVersion = await resolveVersion(
+        connection,
+        source,
+        version === undefined ? { latest: true } : { version },
+        (detail) => new UnprocessableError(detail),
+      );
       const { state } = await rebuildState(connection, ctx.work, tenant, sessionId, sourceVersion);
       return { next: { state }, forkedFrom: { sessionId, version: sourceVersion } };
     },

@@ -6,6 +6,7 @@ import { readIdempotencyRecord, writeIdempotencyRecord } from '../store/idempote
 import { purgeSession, tombstoneSession } from '../store/deleteSession.js';
 import { lockSessionHead } from '../store/readSessionHead.js';
 import type { StoreContext } from './context.js';
+import { ifMatchFailure } from './writeState.js';
 
 /**
  * DELETE. A tombstone keeps every row and makes the session answer 410 from then on. A purge
@@ -16,7 +17,7 @@ export async function deleteSession(
   ctx: StoreContext,
   tenant: string,
   sessionId: string,
-  options: { purge: boolean; ifMatch: number | '*' | undefined; idempotencyKey?: string | undefined },
+  options: { purge: boolean; ifMatch: ReadonlySet<number> | '*' | undefined; idempotencyKey?: string | undefined },
 ): Promise<void> {
   const requestHash = createHash('sha256').update(canonicalJson(['delete', sessionId, { purge: options.purge }])).digest();
   await withTransaction(
@@ -36,8 +37,8 @@ export async function deleteSession(
         }
       }
       if (head.deletedAt && !options.purge) throw new GoneError(`session ${sessionId} was deleted`);
-      if (options.ifMatch !== undefined && options.ifMatch !== '*' && options.ifMatch !== head.headVersion) {
-        throw new PreconditionFailedError(`session ${sessionId} is at version ${head.headVersion}, not ${options.ifMatch} (If-Match)`, {
+      if (options.ifMatch !== undefined && options.ifMatch !== '*' && !options.ifMatch.has(head.headVersion)) {
+        throw new PreconditionFailedError(ifMatchFailure(sessionId, head.headVersion, options.ifMatch), {
           current_version: head.headVersion,
         });
       }

@@ -20,8 +20,8 @@ import { runStateTask } from './stateWork.js';
 
 /** Preconditions and options common to every write (PUT, PATCH, restore, fork). */
 export interface WriteConditions {
-  /** If-Match: the head must be this version ('*': the session must exist). */
-  ifMatch?: number | '*' | undefined;
+  /** If-Match: the head must be one of these versions ('*': the session must exist). */
+  ifMatch?: ReadonlySet<number> | '*' | undefined;
   /** If-None-Match: * — create only. */
   createOnly?: boolean | undefined;
   idempotencyKey?: string | undefined;
@@ -154,13 +154,16 @@ function checkPreconditions(spec: WriteSpec, head: SessionHead | undefined): voi
   }
   if (conditions.ifMatch !== undefined) {
     if (!head) throw new PreconditionFailedError(`session ${sessionId} does not exist (If-Match)`, current);
-    if (conditions.ifMatch !== '*' && conditions.ifMatch !== head.headVersion) {
-      throw new PreconditionFailedError(
-        `session ${sessionId} is at version ${head.headVersion}, not ${conditions.ifMatch} (If-Match)`,
-        current,
-      );
+    if (conditions.ifMatch !== '*' && !conditions.ifMatch.has(head.headVersion)) {
+      throw new PreconditionFailedError(ifMatchFailure(sessionId, head.headVersion, conditions.ifMatch), current);
     }
   }
+}
+
+/** Why If-Match did not hold on a session at `version`. */
+export function ifMatchFailure(sessionId: string, version: number, named: ReadonlySet<number>): string {
+  const tags = named.size > 0 ? [...named].map((v) => `"${v}"`).join(', ') : 'no strong entity tag of a version';
+  return `session ${sessionId} is at version ${version} (ETag "${version}"); If-Match names ${tags}`;
 }
 
 /**

@@ -198,13 +198,13 @@ describe('history: versions, instants, diff, restore, fork, delete, list', () =>
       expect(head.body.forked_from.version).to.equal(2);
     });
 
-    it('answers 409 when the target exists, 404 for an unknown source or version, 400 for a bad target id', async () => {
+    it('answers 409 when the target exists, 404 for an unknown source, 422 for a version it does not have, 400 for a bad target id', async () => {
       const sid = newSid();
       await save(sid, { n: 1 });
       const fork = (json: unknown, source = sid) => api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: source }, json });
       expect((await fork({ to: sid })).status).to.equal(409);
       expect((await fork({ to: newSid() }, newSid())).status).to.equal(404);
-      expect((await fork({ to: newSid(), version: 5 })).status).to.equal(404);
+      expect((await fork({ to: newSid(), version: 5 })).status).to.equal(422);
       expect((await fork({ to: 'bad id' })).status).to.equal(400);
       expect((await fork({})).status).to.equal(400);
     });

@@ -61,7 +61,7 @@ class UnsupportedMediaType(SessionStoreError):
 
 
 class Unprocessable(SessionStoreError):
-    """422: a patch that does not apply, a restore target that does not exist, a reused key."""
+    """422: a patch that does not apply, a restore or fork version that does not exist, a reused key."""
 
 
 class RateLimited(SessionStoreError):
