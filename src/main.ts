@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureBootstrapKey } from './access/bootstrapKey.js';
 import { loadConfig } from './config.js';
+import { DataFolderInUseError } from './db/localMariadb.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
 import { createPool, selectRows } from './db/pool.js';
@@ -11,7 +12,8 @@ import { createLogger } from './log.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { target, local } = await openDatabase(config.database, logger);
+  // As a `service`: refused while another process owns the data folder (see dataFolderLock.ts).
+  const { target, local } = await openDatabase(config.database, logger, 'service');
   const applied = await migrate(target);
   if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
 
@@ -61,6 +63,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'could not start', error: String((error as Error)?.stack ?? error) })}\n`);
+  // Another process owning the data folder is an expected refusal: its message says it all.
+  const detail = error instanceof DataFolderInUseError ? error.message : String((error as Error)?.stack ?? error);
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'could not start', error: detail })}\n`);
   process.exit(1);
 });

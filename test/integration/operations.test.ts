@@ -1,0 +1,206 @@
+import { expect } from 'chai';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { spawnServerProcess } from '../../scripts/lib/serverProcess.js';
+import { LOCK_FILE } from '../../src/db/dataFolderLock.js';
+import { startLocalMariadb } from '../../src/db/localMariadb.js';
+import { silentLogger } from '../../src/log.js';
+import { projectRoot } from '../../src/paths.js';
+import { apiClient } from '../helpers/api.js';
+import { killProcessesOnDataDir, processesOnDataDir } from '../helpers/processes.js';
+
+const run = promisify(execFile);
+const mainJs = join(projectRoot, 'dist/src/main.js');
+const keysJs = join(projectRoot, 'dist/scripts/keys.js');
+
+/** A fresh data folder inside the project (as root, the mysql user must be able to reach it). */
+function freshDataDir(prefix: string): string {
+  mkdirSync(join(projectRoot, '.data'), { recursive: true });
+  return mkdtempSync(join(projectRoot, '.data', prefix));
+}
+
+interface Started {
+  log: string;
+  /** The port when it listens, or its exit code when it stopped before. */
+  outcome: { listening: number } | { exited: number | null };
+  stop(): Promise<number | null>;
+}
+
+/** Starts the server and waits until it listens or exits, whichever comes first. */
+function startServer(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [mainJs], {
+    cwd: projectRoot,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const started: Started = {
+    log: '',
+    outcome: { exited: null },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  return new Promise((resolve) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      started.log += chunk;
+      const match = /"message":"listening".*?"port":(\d+)/.exec(started.log);
+      if (match && !('listening' in started.outcome)) {
+        started.outcome = { listening: Number(match[1]) };
+        resolve(started);
+      }
+    });
+    void exited.then((code) => {
+      if (!('listening' in started.outcome)) {
+        started.outcome = { exited: code };
+        resolve(started);
+      }
+    });
+  });
+}
+
+async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('operating one checkout', function () {
+  this.timeout(180_000);
+  const keyFile = join(tmpdir(), `session-store-ops-key-${process.pid}`);
+  // The managed MariaDB even when the suite runs against DATABASE_URL.
+  const managed = (dataDir: string): Record<string, string> => ({ DATA_DIR: dataDir, DATABASE_URL: '', BOOTSTRAP_KEY_FILE: keyFile });
+  const folders: string[] = [];
+  let dataDir: string;
+
+  before(() => {
+    dataDir = freshDataDir('ops-');
+    folders.push(dataDir);
+  });
+  afterEach(async () => {
+    for (const folder of folders) await killProcessesOnDataDir(folder);
+  });
+  after(() => {
+    for (const folder of folders) {
+      rmSync(folder, { recursive: true, force: true });
+      rmSync(`${folder}-away`, { recursive: true, force: true });
+    }
+    rmSync(keyFile, { force: true });
+  });
+
+  it('two servers started together on a fresh data folder: one serves, the other refuses with a message; one MariaDB; a script uses it without stopping it', async () => {
+    const both = await Promise.all([startServer(managed(dataDir)), startServer(managed(dataDir))]);
+    const serving = both.filter((started) => 'listening' in started.outcome);
+    const refused = both.filter((started) => !('listening' in started.outcome));
+    expect(serving, both.map((started) => started.log).join('\n')).to.have.length(1);
+    expect(refused[0]!.outcome).to.deep.equal({ exited: 1 });
+    expect(refused[0]!.log).to.match(/the data folder .* is in use by another process \(pid \d+: node .*main\.js\), which runs its MariaDB; stop that process first/);
+    expect(refused[0]!.log, 'no stack trace').not.to.match(/\\n\s+at /);
+    expect(processesOnDataDir(dataDir).mariadbs).to.have.length(1);
+
+    // An operator's script while the service runs: it uses that MariaDB and leaves it running.
+    const { stdout } = await run(process.execPath, [keysJs, 'list'], { env: { ...process.env, ...managed(dataDir) } });
+    expect(stdout).to.match(/default\s+write\s+active/);
+    const port = (serving[0]!.outcome as { listening: number }).listening;
+    expect((await apiClient(`http://127.0.0.1:${port}`).request('GET', '/readyz')).status).to.equal(200);
+    expect(processesOnDataDir(dataDir).mariadbs).to.have.length(1);
+
+    expect(await serving[0]!.stop()).to.equal(0);
+    expect(processesOnDataDir(dataDir)).to.deep.equal({ servers: [], mariadbs: [] });
+    expect(existsSync(join(dataDir, LOCK_FILE)), 'the lock is released').to.equal(false);
+  });
+
+  it('a script started together with the server on a fresh folder waits for it or uses its MariaDB: both succeed, and no MariaDB is left after the server stops', async () => {
+    const folder = freshDataDir('ops-script-');
+    folders.push(folder);
+    const env = managed(folder);
+    const [server, script] = await Promise.all([
+      startServer({ ...env, BOOTSTRAP_KEY_FILE: join(folder, 'key') }),
+      run(process.execPath, [keysJs, 'list'], { env: { ...process.env, ...env, BOOTSTRAP_KEY_FILE: join(folder, 'key') } }).then(
+        () => 0,
+        (error: { code?: number; stderr?: string }) => `${error.code}: ${error.stderr}`,
+      ),
+    ]);
+    expect(server.outcome, server.log).to.have.property('listening');
+    expect(script).to.equal(0);
+    expect(processesOnDataDir(folder).mariadbs).to.have.length(1);
+    expect(await server.stop()).to.equal(0);
+    expect(processesOnDataDir(folder)).to.deep.equal({ servers: [], mariadbs: [] });
+  });
+
+  it('a server killed with SIGKILL leaves its MariaDB: the next start takes it over and stops it at SIGTERM', async () => {
+    const first = await spawnServerProcess(managed(dataDir));
+    const [mariadb] = processesOnDataDir(dataDir).mariadbs;
+    await first.stop('SIGKILL');
+    expect(processesOnDataDir(dataDir).mariadbs).to.deep.equal([mariadb]);
+
+    const second = await spawnServerProcess(managed(dataDir));
+    expect(second.log()).to.match(/taking over the local MariaDB left running/);
+    expect(processesOnDataDir(dataDir).mariadbs).to.deep.equal([mariadb]);
+    expect(await second.stop()).to.equal(0);
+    expect(processesOnDataDir(dataDir)).to.deep.equal({ servers: [], mariadbs: [] });
+  });
+});
+
+describe("the managed MariaDB's stop()", function () {
+  this.timeout(120_000);
+  let folder: string;
+  before(() => {
+    folder = freshDataDir('ops-stop-');
+  });
+  after(async () => {
+    await killProcessesOnDataDir(folder);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const serverPid = (): number => Number(readFileSync(join(folder, 'run', 'mariadb.pid'), 'utf8'));
+  const gone = (pid: number) => () => !processesOnDataDir(folder).mariadbs.includes(pid);
+
+  it('after the server died, its pid file left behind, stop() resolves; a pid file naming another process: that process is not signalled', async () => {
+    let local = await startLocalMariadb({ dataDir: folder, autoInstall: false, logger: silentLogger });
+    const dead = serverPid();
+    process.kill(dead, 'SIGKILL');
+    await waitUntil('the server is gone', gone(dead));
+    await local.stop();
+
+    local = await startLocalMariadb({ dataDir: folder, autoInstall: false, logger: silentLogger });
+    const killed = serverPid();
+    process.kill(killed, 'SIGKILL');
+    await waitUntil('the server is gone', gone(killed));
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(folder, 'run', 'mariadb.pid'), String(bystander.pid));
+      await local.stop();
+      await sleep(200);
+      expect(bystander.exitCode, 'the bystander is not signalled').to.equal(null);
+      expect(bystander.signalCode).to.equal(null);
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  });
+
+  it('a server that does not stop within the timeout: stop() fails saying so, and never logs "stopped"', async () => {
+    const lines: string[] = [];
+    const logger = { debug() {}, info: (message: string) => void lines.push(message), warn: (message: string) => void lines.push(message), error: (message: string) => void lines.push(message) };
+    const local = await startLocalMariadb({ dataDir: folder, autoInstall: false, logger, stopTimeoutMs: 1000 });
+    const pid = serverPid();
+    process.kill(pid, 'SIGSTOP'); // it can neither answer SHUTDOWN nor act on SIGTERM
+    try {
+      let failure: Error | undefined;
+      await local.stop().catch((error: Error) => (failure = error));
+      expect(failure?.message).to.match(new RegExp(`the local MariaDB \\(pid ${pid}\\) did not stop within 1s; it is still running`));
+      expect(lines).not.to.include('stopped the local MariaDB');
+    } finally {
+      process.kill(pid, 'SIGCONT'); // it then acts on the SIGTERM it was sent
+    }
+    await waitUntil('the server is gone', gone(pid), 60_000);
+  });
+});
