@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,6 +75,17 @@ async function waitUntil(what: string, condition: () => boolean | Promise<boolea
   }
 }
 
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
 describe('operating one checkout', function () {
   this.timeout(180_000);
   const keyFile = join(tmpdir(), `session-store-ops-key-${process.pid}`);
@@ -134,6 +147,55 @@ describe('operating one checkout', function () {
     expect(processesOnDataDir(folder).mariadbs).to.have.length(1);
     expect(await server.stop()).to.equal(0);
     expect(processesOnDataDir(folder)).to.deep.equal({ servers: [], mariadbs: [] });
+  });
+
+  it('SIGTERM to `npm start`: a new connection is refused at once, a request in flight gets its normal answer, then nothing is left running', async () => {
+    // A lock left by a process that is gone (here: a live pid, but not the process that wrote it).
+    writeFileSync(join(dataDir, LOCK_FILE), JSON.stringify({ pid: process.pid, started: '1', role: 'service', command: 'gone', token: 'x' }));
+    const server = await spawnServerProcess(managed(dataDir), ['npm', 'start']);
+    try {
+      const token = readFileSync(keyFile, 'utf8').trim();
+      const { port } = new URL(server.baseUrl);
+      const body = JSON.stringify({ turn: 1, text: 'x'.repeat(10_000) });
+      // Expect: 100-continue: the server answers "continue" once it has taken the request in,
+      // so the request is provably in flight before the signal.
+      const inFlight = request({
+        host: '127.0.0.1',
+        port,
+        method: 'PUT',
+        path: '/v1/sessions/in-flight/state',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+      });
+      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        inFlight.on('response', (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+        });
+        inFlight.on('error', reject);
+      });
+      await new Promise<void>((resolve) => inFlight.once('continue', resolve));
+      inFlight.write(body.slice(0, 5000));
+
+      server.child.kill('SIGTERM'); // to npm, as a supervisor does
+      await waitUntil('the server refuses new connections', () => refusesConnections(Number(port)), 5000);
+
+      inFlight.end(body.slice(5000));
+      const { status, body: text } = await answer;
+      expect(status, text).to.equal(201);
+      expect(JSON.parse(text)).to.include({ session_id: 'in-flight', version: 1, changed: true });
+
+      expect(await Promise.race([server.exited, sleep(30_000, 'still running')])).to.equal(0);
+      expect(processesOnDataDir(dataDir)).to.deep.equal({ servers: [], mariadbs: [] });
+      expect(server.log()).to.match(/"message":"stopped the local MariaDB"/);
+
+      // The save was stored, and the folder starts again (the script owns it while it runs).
+      const replay = await run(process.execPath, [join(projectRoot, 'dist/scripts/replay.js'), 'in-flight', '--verify'], { env: { ...process.env, ...managed(dataDir) } });
+      expect(replay.stderr).to.match(/verified: 1 version/);
+    } finally {
+      await server.stop('SIGKILL');
+    }
   });
 
   it('a server killed with SIGKILL leaves its MariaDB: the next start takes it over and stops it at SIGTERM', async () => {
