@@ -41,7 +41,8 @@ async function main(): Promise<number> {
         bodyLimitBytes: config.bodyLimitBytes,
       });
     }
-    const app = createApp({ pool, config, logger });
+    const storage = local ? local.storageProblem.bind(local) : undefined;
+    const app = createApp({ pool, config, logger, storage });
     server = createServer(app.koa.callback());
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {

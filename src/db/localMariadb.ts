@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,8 +24,16 @@ export interface LocalMariadb {
   startedHere: boolean;
   /** Creates the database if it does not exist. */
   ensureDatabase(database: string): Promise<void>;
+  /** Why the server's files cannot take writes now (folder gone or replaced, disk full); undefined when they can. */
+  storageProblem(): StorageProblem | undefined;
   /** Stops the server and releases the folder if this process owns it; a no-op otherwise. */
   stop(): Promise<void>;
+}
+
+export interface StorageProblem {
+  reason: 'missing' | 'full';
+  /** For the log: paths and figures. */
+  detail: string;
 }
 
 export interface LocalMariadbOptions {
@@ -54,6 +62,8 @@ const INSTALL_DB_NAMES = ['mariadb-install-db', 'mysql_install_db'];
 const EXTRA_BIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/mysql/bin', '/usr/local/mysql/scripts'];
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 60_000;
+/** Below this much free space where the server keeps its files, it is reported full (see storageProblem). */
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 interface Paths {
   dataDir: string;
@@ -168,6 +178,8 @@ type Ownership = { owned: true; pid: number | undefined; release(): void } | { o
 function handle(paths: Paths, ownership: Ownership, options: LocalMariadbOptions): LocalMariadb {
   const { socketPath, dbDir } = paths;
   const { logger } = options;
+  // The folder the server was started on: removed or replaced, the server's files are not in it.
+  const identity = statSync(dbDir);
   let owned = ownership.owned;
   return {
     target: (database: string): DatabaseTarget => ({ socketPath, user: 'root', password: '', database }),
@@ -182,6 +194,22 @@ function handle(paths: Paths, ownership: Ownership, options: LocalMariadbOptions
       } finally {
         await connection.end();
       }
+    },
+    storageProblem() {
+      let now;
+      let free;
+      try {
+        now = statSync(dbDir);
+        const space = statfsSync(dbDir);
+        free = space.bavail * space.bsize;
+      } catch {
+        return { reason: 'missing', detail: `${dbDir} does not exist` };
+      }
+      if (now.ino !== identity.ino || now.dev !== identity.dev) {
+        return { reason: 'missing', detail: `${dbDir} is not the folder the server started on (it was removed or replaced)` };
+      }
+      if (free < MIN_FREE_BYTES) return { reason: 'full', detail: `${free} bytes free on the filesystem of ${dbDir}` };
+      return undefined;
     },
     async stop() {
       if (!owned || !ownership.owned) return;

@@ -1,15 +1,16 @@
 import { expect } from 'chai';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { spawnServerProcess } from '../../scripts/lib/serverProcess.js';
+import { spawnServerProcess, type ServerProcess } from '../../scripts/lib/serverProcess.js';
 import { LOCK_FILE } from '../../src/db/dataFolderLock.js';
 import { startLocalMariadb } from '../../src/db/localMariadb.js';
+import { STORAGE_UNAVAILABLE } from '../../src/http/routes/health.js';
 import { silentLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { apiClient } from '../helpers/api.js';
@@ -209,6 +210,78 @@ describe('operating one checkout', function () {
     expect(processesOnDataDir(dataDir).mariadbs).to.deep.equal([mariadb]);
     expect(await second.stop()).to.equal(0);
     expect(processesOnDataDir(dataDir)).to.deep.equal({ servers: [], mariadbs: [] });
+  });
+
+  it('the data folder taken away under a running server: /readyz and writes answer 503 with a fixed text, reads answer, and it recovers when the folder is back; removed, the server still stops its MariaDB', async () => {
+    const server = await spawnServerProcess(managed(dataDir));
+    const api = apiClient(server.baseUrl, readFileSync(keyFile, 'utf8').trim());
+    const save = (n: number) =>
+      fetch(`${server.baseUrl}/v1/sessions/away/state`, { method: 'PUT', headers: { authorization: `Bearer ${readFileSync(keyFile, 'utf8').trim()}`, 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+    try {
+      expect((await save(1)).status).to.equal(201);
+
+      renameSync(dataDir, `${dataDir}-away`);
+      const ready = await api.request('GET', '/readyz');
+      expect(ready.status).to.equal(503);
+      expect(ready.body.detail).to.equal(STORAGE_UNAVAILABLE.missing);
+      const refused = await save(2);
+      expect(refused.status).to.equal(503);
+      expect(((await refused.json()) as { detail: string }).detail).to.equal(STORAGE_UNAVAILABLE.missing);
+      expect((await api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'away' } })).body).to.deep.equal({ n: 1 });
+      expect(server.log(), 'the path goes to the log').to.include(`${dataDir}/mariadb does not exist`);
+
+      renameSync(`${dataDir}-away`, dataDir);
+      expect((await api.request('GET', '/readyz')).status).to.equal(200);
+      expect((await save(3)).status).to.equal(201);
+
+      // Removed for good: still refused, the process stays up, and SIGTERM still stops its MariaDB (by pid: the socket is gone).
+      rmSync(dataDir, { recursive: true, force: true });
+      expect((await api.request('GET', '/readyz')).status).to.equal(503);
+      expect((await save(4)).status).to.equal(503);
+      expect(server.child.exitCode).to.equal(null);
+      expect(await server.stop()).to.equal(0);
+      expect(processesOnDataDir(dataDir)).to.deep.equal({ servers: [], mariadbs: [] });
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+
+  it('a full disk under the managed MariaDB: /readyz and writes answer 503, reads answer, and it recovers once space is freed', async function () {
+    const folder = freshDataDir('ops-full-');
+    folders.push(folder);
+    // A small filesystem of its own (root only): a tmpfs holds a fresh MariaDB (~130 MB) with room to fill.
+    if (process.getuid?.() !== 0 || spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', folder]).status !== 0) this.skip();
+    let server: ServerProcess | undefined;
+    try {
+      const env = { ...managed(folder), BOOTSTRAP_KEY_FILE: join(tmpdir(), `session-store-ops-full-key-${process.pid}`) };
+      server = await spawnServerProcess(env);
+      const token = readFileSync(env.BOOTSTRAP_KEY_FILE, 'utf8').trim();
+      rmSync(env.BOOTSTRAP_KEY_FILE);
+      const api = apiClient(server.baseUrl, token);
+      const save = (n: number) => fetch(`${server!.baseUrl}/v1/sessions/full/state`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+      expect((await save(1)).status).to.equal(201);
+
+      // Fill the filesystem to the last byte.
+      const filler = join(folder, 'filler');
+      spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { stdio: 'ignore' });
+      const ready = await api.request('GET', '/readyz');
+      expect(ready.status).to.equal(503);
+      expect(ready.body.detail).to.equal(STORAGE_UNAVAILABLE.full);
+      const refused = await save(2);
+      expect(refused.status).to.equal(503);
+      expect(((await refused.json()) as { detail: string }).detail).to.equal(STORAGE_UNAVAILABLE.full);
+      expect((await api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'full' } })).body).to.deep.equal({ n: 1 });
+      expect(server.child.exitCode).to.equal(null);
+
+      rmSync(filler);
+      expect((await api.request('GET', '/readyz')).status).to.equal(200);
+      expect((await save(3)).status).to.equal(201);
+      expect(await server.stop()).to.equal(0);
+    } finally {
+      await server?.stop('SIGKILL');
+      await killProcessesOnDataDir(folder);
+      spawnSync('umount', [folder]);
+    }
   });
 });
 
