@@ -1,66 +1,101 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureBootstrapKey } from './access/bootstrapKey.js';
 import { loadConfig } from './config.js';
+import { DataFolderInUseError, type LocalMariadb } from './db/localMariadb.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
-import { createPool, selectRows } from './db/pool.js';
+import { createPool, selectRows, type Pool } from './db/pool.js';
 import { createApp } from './http/app.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { target, local } = await openDatabase(config.database, logger);
-  const applied = await migrate(target);
-  if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
-
-  const keyFile = await ensureBootstrapKey(target, config.bootstrapKeyFile);
-  if (keyFile) {
-    logger.info('no API keys existed: created a write key for tenant "default"; it is in this file (readable by its owner only)', { file: keyFile });
-  }
-  const pool = createPool(target, config.dbPoolSize);
-  const [packet] = await selectRows<{ bytes: number }>(pool, 'SELECT @@max_allowed_packet AS bytes', []);
-  if (packet && Number(packet.bytes) < config.bodyLimitBytes * 1.25) {
-    logger.warn('the database max_allowed_packet is smaller than BODY_LIMIT_BYTES allows: the largest states will fail to save', {
-      maxAllowedPacket: Number(packet.bytes),
-      bodyLimitBytes: config.bodyLimitBytes,
-    });
-  }
-  const app = createApp({ pool, config, logger });
-  const server = createServer(app.koa.callback());
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
+  // From the first moment: a signal during the start is acted on once the start is done, rather
+  // than killing the process and leaving its MariaDB running.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => resolve(signal));
   });
+
+  let local: LocalMariadb | undefined;
+  let pool: Pool | undefined;
+  let server: Server;
+  try {
+    // As a `service`: refused while another process owns the data folder (see dataFolderLock.ts).
+    const opened = await openDatabase(config.database, logger, 'service');
+    local = opened.local;
+    const { target } = opened;
+    const applied = await migrate(target);
+    if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
+
+    const keyFile = await ensureBootstrapKey(target, config.bootstrapKeyFile);
+    if (keyFile) {
+      logger.info('no API keys existed: created a write key for tenant "default"; it is in this file (readable by its owner only)', { file: keyFile });
+    }
+    pool = createPool(target, config.dbPoolSize);
+    const [packet] = await selectRows<{ bytes: number }>(pool, 'SELECT @@max_allowed_packet AS bytes', []);
+    if (packet && Number(packet.bytes) < config.bodyLimitBytes * 1.25) {
+      logger.warn('the database max_allowed_packet is smaller than BODY_LIMIT_BYTES allows: the largest states will fail to save', {
+        maxAllowedPacket: Number(packet.bytes),
+        bodyLimitBytes: config.bodyLimitBytes,
+      });
+    }
+    const storage = local ? local.storageProblem.bind(local) : undefined;
+    const app = createApp({ pool, config, logger, storage });
+    server = createServer(app.koa.callback());
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+  } catch (error) {
+    // Leave nothing running that this start began.
+    await pool?.end().catch(() => undefined);
+    await local?.stop().catch((stopError: unknown) => logger.error('could not stop the local MariaDB', { error: stopError }));
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   logger.info('listening', { url: `http://${config.host}:${port}`, port, database: local ? 'local' : 'DATABASE_URL' });
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping: finishing requests in flight', { signal });
-    // Stop accepting; requests in flight (a save mid-transaction) run to their answer.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const grace = setTimeout(() => {
-      logger.warn('grace period over: closing the connections still open', { ms: config.shutdownGraceMs });
-      server.closeAllConnections();
-    }, config.shutdownGraceMs);
-    await closed;
-    clearTimeout(grace);
-    await pool.end();
-    await local?.stop();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  const signal = await signalled;
+  return stop(signal, { server, pool, local, logger, graceMs: config.shutdownGraceMs });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'could not start', error: String((error as Error)?.stack ?? error) })}\n`);
-  process.exit(1);
-});
+/**
+ * Stop accepting at once (the listening socket closes: a new connection is refused), let requests
+ * in flight run to their answer, then close the pool, then stop the managed MariaDB.
+ */
+async function stop(signal: string, { server, pool, local, logger, graceMs }: { server: Server; pool: Pool; local: LocalMariadb | undefined; logger: Logger; graceMs: number }): Promise<number> {
+  logger.info('stopping: finishing requests in flight', { signal });
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // A keep-alive connection becomes idle when its request is answered: close it then, not at the
+  // client's leisure.
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  const grace = setTimeout(() => {
+    logger.warn('grace period over: closing the connections still open', { ms: graceMs });
+    server.closeAllConnections();
+  }, graceMs);
+  await closed;
+  clearInterval(idle);
+  clearTimeout(grace);
+  await pool.end();
+  try {
+    await local?.stop();
+  } catch (error) {
+    logger.error('could not stop the local MariaDB', { error: (error as Error).message });
+    return 1;
+  }
+  logger.info('stopped');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Another process owning the data folder is an expected refusal: its message says it all.
+    const detail = error instanceof DataFolderInUseError ? error.message : String((error as Error)?.stack ?? error);
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'could not start', error: detail })}\n`);
+    process.exit(1);
+  },
+);

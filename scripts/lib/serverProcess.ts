@@ -13,11 +13,13 @@ export interface ServerProcess {
 }
 
 /**
- * The real server (dist/src/main.js) as a separate process on an ephemeral loopback port; its
- * port is read from its "listening" log line.
+ * The real server (dist/src/main.js, or `command`, e.g. `npm start`) as a separate process on an
+ * ephemeral loopback port; its port is read from its "listening" log line.
  */
-export async function spawnServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [join(projectRoot, 'dist/src/main.js')], {
+export async function spawnServerProcess(env: Record<string, string>, command: string[] = [process.execPath, join(projectRoot, 'dist/src/main.js')]): Promise<ServerProcess> {
+  const [file, ...args] = command;
+  const child = spawn(file!, args, {
+    cwd: projectRoot,
     env: {
       ...process.env,
       PORT: '0',

@@ -1,28 +1,39 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import type { Logger } from '../log.js';
+import { claimFolder, isAlive, isLongLived, type FolderHolder, type FolderRole } from './dataFolderLock.js';
 import type { DatabaseTarget } from './target.js';
 
 /**
  * The project's own MariaDB server, for a zero-configuration start and for the tests: its files
  * live under the data folder, it listens on a Unix socket only (no port to collide with), it is
- * initialised on first use, reused when already running, and stopped by whoever started it.
+ * initialised on first use and stopped by the process that owns the folder. One process at a time
+ * owns a folder (a lock file, see dataFolderLock.ts): it starts the server, or takes over one left
+ * running, and stops it; others use its server without owning it, or wait, or refuse (the role).
  */
 export interface LocalMariadb {
   /** Connects as root to the given database of the local server. */
   target(database: string): DatabaseTarget;
   socketPath: string;
-  /** True when this process started the server (and so stops it). */
+  /** True when this process owns the data folder: it started (or took over) the server and stops it. */
   startedHere: boolean;
   /** Creates the database if it does not exist. */
   ensureDatabase(database: string): Promise<void>;
-  /** Stops the server if this process started it; a no-op otherwise. */
+  /** Why the server's files cannot take writes now (folder gone or replaced, disk full); undefined when they can. */
+  storageProblem(): StorageProblem | undefined;
+  /** Stops the server and releases the folder if this process owns it; a no-op otherwise. */
   stop(): Promise<void>;
+}
+
+export interface StorageProblem {
+  reason: 'missing' | 'full';
+  /** For the log: paths and figures. */
+  detail: string;
 }
 
 export interface LocalMariadbOptions {
@@ -30,6 +41,20 @@ export interface LocalMariadbOptions {
   /** Install Debian's mariadb-server with apt-get when the binaries are missing and we are root. */
   autoInstall: boolean;
   logger: Logger;
+  /** What this process is (dataFolderLock.ts): decides whether it waits, uses the running server or refuses. Default `script`. */
+  role?: FolderRole;
+  /** How long stop() waits for the server to exit (tests shorten it). */
+  stopTimeoutMs?: number;
+}
+
+/** Another process owns the data folder: the message says which and what to do. */
+export class DataFolderInUseError extends Error {
+  constructor(dataDir: string, holder: FolderHolder) {
+    super(
+      `the data folder ${dataDir} is in use by another process (pid ${holder.pid}: ${holder.command}), which runs its MariaDB; ` +
+        'stop that process first, or give this one its own DATA_DIR (or a DATABASE_URL)',
+    );
+  }
 }
 
 const SERVER_NAMES = ['mariadbd', 'mysqld'];
@@ -37,39 +62,131 @@ const INSTALL_DB_NAMES = ['mariadb-install-db', 'mysql_install_db'];
 const EXTRA_BIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/mysql/bin', '/usr/local/mysql/scripts'];
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 60_000;
+/** Below this much free space where the server keeps its files, it is reported full (see storageProblem). */
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+interface Paths {
+  dataDir: string;
+  dbDir: string;
+  runDir: string;
+  socketPath: string;
+  pidFile: string;
+  errorLog: string;
+  asRoot: boolean;
+}
+
+/** Calls for one folder within this process run one after the other. */
+const pending = new Map<string, Promise<unknown>>();
 
 export async function startLocalMariadb(options: LocalMariadbOptions): Promise<LocalMariadb> {
-  const { logger } = options;
-  const dataDir = options.dataDir;
-  const dbDir = join(dataDir, 'mariadb');
-  const runDir = join(dataDir, 'run');
-  const socketPath = socketPathFor(runDir);
-  const pidFile = join(runDir, 'mariadb.pid');
-  const errorLog = join(dataDir, 'mariadb.err');
-  const asRoot = process.getuid?.() === 0;
-
-  const rootTarget = (database: string): DatabaseTarget => ({ socketPath, user: 'root', password: '', database });
-  let startedHere = false;
-
-  if (!(await canConnect(socketPath))) {
-    const binaries = findBinaries() ?? installBinaries(options);
-    mkdirSync(runDir, { recursive: true });
-    if (asRoot) {
-      makeReachableFor('mysql', dataDir, logger);
-      chownSync(dataDir, uidOf('mysql'), gidOf('mysql'));
-      chownSync(runDir, uidOf('mysql'), gidOf('mysql'));
-    }
-    if (!existsSync(join(dbDir, 'mysql'))) initialise(binaries.installDb, dbDir, asRoot, logger);
-    await launch(binaries.server, { dbDir, socketPath, pidFile, errorLog, asRoot }, logger);
-    startedHere = true;
-  } else {
-    logger.info('reusing the local MariaDB already running', { socket: socketPath });
+  const key = resolve(options.dataDir);
+  const previous = pending.get(key) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => openLocalMariadb(options));
+  pending.set(key, next);
+  try {
+    return await next;
+  } finally {
+    if (pending.get(key) === next) pending.delete(key);
   }
+}
 
+async function openLocalMariadb(options: LocalMariadbOptions): Promise<LocalMariadb> {
+  const { logger, dataDir } = options;
+  const role = options.role ?? 'script';
+  const runDir = join(dataDir, 'run');
+  const paths: Paths = {
+    dataDir,
+    dbDir: join(dataDir, 'mariadb'),
+    runDir,
+    socketPath: socketPathFor(runDir),
+    pidFile: join(runDir, 'mariadb.pid'),
+    errorLog: join(dataDir, 'mariadb.err'),
+    asRoot: process.getuid?.() === 0,
+  };
+  mkdirSync(dataDir, { recursive: true });
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let waitingFor: number | undefined;
+  for (;;) {
+    const claim = await claimFolder(dataDir, role);
+    if (claim.owned) {
+      try {
+        const pid = await runServer(options, paths);
+        return handle(paths, { owned: true, pid, release: claim.release }, options);
+      } catch (error) {
+        claim.release();
+        throw error;
+      }
+    }
+    const { holder } = claim;
+    if (isLongLived(holder.role)) {
+      if (role === 'service') throw new DataFolderInUseError(dataDir, holder);
+      if (await canConnect(paths.socketPath)) {
+        logger.info('using the local MariaDB of the process that owns the data folder', { pid: holder.pid, socket: paths.socketPath });
+        return handle(paths, { owned: false }, options);
+      }
+    }
+    // A script owns it (for as long as it runs), or the owner's server is still starting: wait.
+    if (Date.now() > deadline) {
+      if (!isLongLived(holder.role)) throw new DataFolderInUseError(dataDir, holder);
+      throw new Error(`the data folder ${dataDir} is owned by pid ${holder.pid} (${holder.command}), but its MariaDB did not accept connections within ${START_TIMEOUT_MS / 1000}s`);
+    }
+    if (waitingFor !== holder.pid) {
+      waitingFor = holder.pid;
+      logger.info(!isLongLived(holder.role) ? 'waiting for the process that holds the data folder to finish' : 'waiting for the local MariaDB of the process that owns the data folder', {
+        pid: holder.pid,
+        command: holder.command,
+      });
+    }
+    await sleep(200);
+  }
+}
+
+/** As the folder's owner: takes over the server already running on it, or starts one. Returns its pid. */
+async function runServer(options: LocalMariadbOptions, paths: Paths): Promise<number | undefined> {
+  const { logger } = options;
+  // A server left running by an owner that died (kill -9): take it over once it accepts connections.
+  const running = serverOnFolder(paths);
+  if (running !== undefined || (await canConnect(paths.socketPath))) {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      if (await canConnect(paths.socketPath)) {
+        const pid = running ?? serverOnFolder(paths);
+        logger.info('taking over the local MariaDB left running on this data folder', { pid, socket: paths.socketPath });
+        return pid;
+      }
+      if (running === undefined || !isServerProcess(running, paths.dbDir)) break; // it is gone: start our own
+      if (Date.now() > deadline) {
+        throw new Error(`a MariaDB (pid ${running}) runs on ${paths.dbDir} but does not accept connections: stop it, then start again`);
+      }
+      await sleep(100);
+    }
+  }
+  const binaries = findBinaries() ?? installBinaries(options);
+  mkdirSync(paths.runDir, { recursive: true });
+  if (paths.asRoot) {
+    makeReachableFor('mysql', paths.dataDir, logger);
+    chownSync(paths.dataDir, uidOf('mysql'), gidOf('mysql'));
+    chownSync(paths.runDir, uidOf('mysql'), gidOf('mysql'));
+  }
+  if (!existsSync(join(paths.dbDir, 'mysql'))) initialise(binaries.installDb, paths.dbDir, paths.asRoot, logger);
+  return launch(binaries.server, paths, logger);
+}
+
+type Ownership = { owned: true; pid: number | undefined; release(): void } | { owned: false };
+
+function handle(paths: Paths, ownership: Ownership, options: LocalMariadbOptions): LocalMariadb {
+  const { socketPath, dbDir } = paths;
+  const { logger } = options;
+  // The folder the server was started on: removed or replaced, the server's files are not in it.
+  const identity = statSync(dbDir);
+  let owned = ownership.owned;
   return {
-    target: rootTarget,
+    target: (database: string): DatabaseTarget => ({ socketPath, user: 'root', password: '', database }),
     socketPath,
-    startedHere,
+    get startedHere() {
+      return owned;
+    },
     async ensureDatabase(database: string) {
       const connection = await mysql.createConnection({ socketPath, user: 'root', password: '' });
       try {
@@ -78,10 +195,30 @@ export async function startLocalMariadb(options: LocalMariadbOptions): Promise<L
         await connection.end();
       }
     },
+    storageProblem() {
+      let now;
+      let free;
+      try {
+        now = statSync(dbDir);
+        const space = statfsSync(dbDir);
+        free = space.bavail * space.bsize;
+      } catch {
+        return { reason: 'missing', detail: `${dbDir} does not exist` };
+      }
+      if (now.ino !== identity.ino || now.dev !== identity.dev) {
+        return { reason: 'missing', detail: `${dbDir} is not the folder the server started on (it was removed or replaced)` };
+      }
+      if (free < MIN_FREE_BYTES) return { reason: 'full', detail: `${free} bytes free on the filesystem of ${dbDir}` };
+      return undefined;
+    },
     async stop() {
-      if (!startedHere) return;
-      startedHere = false;
-      await shutdown(socketPath, pidFile, logger);
+      if (!owned || !ownership.owned) return;
+      owned = false;
+      try {
+        await shutdown(socketPath, ownership.pid ?? serverOnFolder(paths), dbDir, options.stopTimeoutMs ?? STOP_TIMEOUT_MS, logger);
+      } finally {
+        ownership.release();
+      }
     },
   };
 }
@@ -197,15 +334,7 @@ function initialise(installDb: string, dbDir: string, asRoot: boolean, logger: L
   renameSync(staging, dbDir);
 }
 
-interface LaunchPaths {
-  dbDir: string;
-  socketPath: string;
-  pidFile: string;
-  errorLog: string;
-  asRoot: boolean;
-}
-
-async function launch(server: string, paths: LaunchPaths, logger: Logger): Promise<void> {
+async function launch(server: string, paths: Paths, logger: Logger): Promise<number | undefined> {
   const args = [
     '--no-defaults',
     `--datadir=${paths.dbDir}`,
@@ -233,7 +362,7 @@ async function launch(server: string, paths: LaunchPaths, logger: Logger): Promi
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited !== undefined) break;
-    if (await canConnect(paths.socketPath)) return;
+    if (await canConnect(paths.socketPath)) return child.pid;
     await sleep(100);
   }
   const log = existsSync(paths.errorLog) ? readFileSync(paths.errorLog, 'utf8').slice(-3000) : '(no error log)';
@@ -244,26 +373,66 @@ async function launch(server: string, paths: LaunchPaths, logger: Logger): Promi
   );
 }
 
-async function shutdown(socketPath: string, pidFile: string, logger: Logger): Promise<void> {
-  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
+/**
+ * Asks the server to shut down (SHUTDOWN over its socket, or SIGTERM to its pid when the socket is
+ * gone) and waits for it to exit. A pid that is no longer a MariaDB on this folder (a stale pid
+ * file, a recycled pid) is never signalled; a server still running at the deadline is an error.
+ */
+async function shutdown(socketPath: string, pid: number | undefined, dbDir: string, timeoutMs: number, logger: Logger): Promise<void> {
   try {
-    const connection = await mysql.createConnection({ socketPath, user: 'root', password: '' });
+    const connection = await mysql.createConnection({ socketPath, user: 'root', password: '', connectTimeout: 2000 });
     await connection.query('SHUTDOWN');
     await connection.end().catch(() => undefined);
   } catch (error) {
-    logger.warn('could not ask the local MariaDB to shut down', { error });
-    if (pid) process.kill(pid, 'SIGTERM');
+    if (pid === undefined || !isServerProcess(pid, dbDir)) {
+      logger.info('the local MariaDB was not running', { pid });
+      return;
+    }
+    logger.warn('could not ask the local MariaDB to shut down over its socket: sending it SIGTERM', { pid, error: (error as Error).message });
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // it exited meanwhile
+    }
   }
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (pid && isAlive(pid) && Date.now() < deadline) await sleep(50);
+  const deadline = Date.now() + timeoutMs;
+  const running = (): boolean => (pid === undefined ? existsSync(socketPath) : isServerProcess(pid, dbDir));
+  while (running() && Date.now() < deadline) await sleep(50);
+  if (running()) {
+    throw new Error(`the local MariaDB (pid ${pid ?? 'unknown'}) did not stop within ${timeoutMs / 1000}s; it is still running`);
+  }
   logger.info('stopped the local MariaDB');
 }
 
-function isAlive(pid: number): boolean {
+/** The pid of the MariaDB running on this folder: its pid file's, when that is still the one; else found in /proc. */
+function serverOnFolder(paths: Paths): number | undefined {
+  const fromFile = existsSync(paths.pidFile) ? Number(readFileSync(paths.pidFile, 'utf8').trim()) : NaN;
+  if (Number.isInteger(fromFile) && fromFile > 0 && isServerProcess(fromFile, paths.dbDir)) return fromFile;
+  let entries: string[];
   try {
-    process.kill(pid, 0);
-    return true;
+    entries = readdirSync('/proc');
   } catch {
-    return false;
+    return undefined;
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && commandLine(pid)?.includes(`--datadir=${paths.dbDir}`) && isServerProcess(pid, paths.dbDir)) return pid;
+  }
+  return undefined;
+}
+
+/** Whether pid is a live MariaDB server on this folder (where there is no /proc: whether it is alive). */
+function isServerProcess(pid: number, dbDir: string): boolean {
+  const args = commandLine(pid);
+  if (args === undefined) return existsSync('/proc') ? false : isAlive(pid);
+  return SERVER_NAMES.includes(basename(args[0] ?? '')) && args.includes(`--datadir=${dbDir}`);
+}
+
+function commandLine(pid: number): string[] | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return raw ? raw.split('\0') : undefined; // empty: a zombie
+  } catch {
+    return undefined;
   }
 }

@@ -5,13 +5,15 @@ import type { StoreContext } from '../sessions/context.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
+import type { StorageProblem } from '../db/localMariadb.js';
+import { ServiceUnavailableError } from '../errors.js';
 import { createAuthenticator } from '../access/authenticate.js';
 import { createRateLimiter } from '../access/rateLimiter.js';
 import { createGuards, tenantOf, type Access } from './auth.js';
 import { bodyReader } from './body.js';
 import { keyRoutes } from './routes/keys.js';
 import { problemMiddleware } from './problem.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, STORAGE_UNAVAILABLE } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
@@ -42,8 +44,16 @@ export interface App {
   close(): Promise<void>;
 }
 
+export interface AppOptions {
+  pool: Pool;
+  config: AppConfig;
+  logger: Logger;
+  /** The managed MariaDB's storage check (its folder gone, its disk full): readiness, and writes refused meanwhile. */
+  storage?: () => StorageProblem | undefined;
+}
+
 /** Builds the HTTP app from what it is given; it opens no port and runs no migration. */
-export function createApp({ pool, config, logger }: { pool: Pool; config: AppConfig; logger: Logger }): App {
+export function createApp({ pool, config, logger, storage }: AppOptions): App {
   const store: StoreContext = {
     pool,
     cache: createStateCache(config.stateCacheBytes),
@@ -56,14 +66,15 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
   const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));
   // Each route names its guard (the access it needs) as its first middleware: the guard runs once
   // the route has matched, and the body is read only after it has admitted the caller.
+  const readBody = bodyReader(config.bodyLimitBytes);
   const access = createGuards(
     authenticator,
     createRateLimiter(),
     { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
-    bodyReader(config.bodyLimitBytes),
+    storage ? refuseWritesWithoutStorage(storage, readBody) : readBody,
   );
   const routers = [
-    healthRoutes(pool, access),
+    healthRoutes(pool, access, { logger, storage }),
     stateRoutes(store, access, tenantOf),
     historyRoutes(store, access, tenantOf),
     sessionRoutes(store, access, tenantOf, config.maxJsonDepth),
@@ -86,5 +97,20 @@ export function createApp({ pool, config, logger }: { pool: Pool; config: AppCon
     routes: declared.map(({ route }) => route),
     access: Object.fromEntries(declared.map(({ route, access }) => [route, access])),
     close: () => store.work.close(),
+  };
+}
+
+/**
+ * With the managed MariaDB's folder removed, its server still writes, into files that no longer
+ * exist anywhere: an acknowledged save would be lost. With its disk full, a save would fail half
+ * way. Refuse writes (503) until that is over; reads still answer.
+ */
+function refuseWritesWithoutStorage(storage: () => StorageProblem | undefined, readBody: Koa.Middleware): Koa.Middleware {
+  return async function storageGuard(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'OPTIONS') {
+      const problem = storage();
+      if (problem) throw new ServiceUnavailableError(STORAGE_UNAVAILABLE[problem.reason]);
+    }
+    await readBody(ctx, next);
   };
 }

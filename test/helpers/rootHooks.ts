@@ -29,6 +29,8 @@ export const mochaHooks = {
     local = await startLocalMariadb({
       dataDir: config.database.dataDir,
       autoInstall: config.database.autoInstall,
+      // Held for the whole run: scripts the tests run (bench) use this server.
+      role: 'tests',
       logger: createLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'warn'),
     });
     server = { target: (database) => local!.target(database) };

@@ -1,15 +1,27 @@
 import { readFileSync } from 'node:fs';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { appliedMigrations, migrationNames } from '../../db/migrate.js';
+import type { StorageProblem } from '../../db/localMariadb.js';
 import type { Pool } from '../../db/pool.js';
 import { ServiceUnavailableError } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import { openapiPath } from '../../paths.js';
 import { parseQuery } from '../validation.js';
 import type { Guards } from '../auth.js';
 import { createRouter } from '../routing.js';
 
+/** Fixed texts for callers (the details, paths and figures, go to the log). */
+export const STORAGE_UNAVAILABLE: Record<StorageProblem['reason'], string> = {
+  missing: "the database's data folder is missing: writes are refused until it is back",
+  full: 'the disk holding the database is full: writes are refused until space is freed',
+};
+
 /** Liveness, readiness and the contract: open to everyone. */
-export function healthRoutes(pool: Pool, access: Guards): Router {
+export function healthRoutes(
+  pool: Pool,
+  access: Guards,
+  { logger, storage }: { logger: Logger; storage?: (() => StorageProblem | undefined) | undefined },
+): Router {
   const router = createRouter();
   const expected = migrationNames();
   const contract = readFileSync(openapiPath, 'utf8');
@@ -19,8 +31,17 @@ export function healthRoutes(pool: Pool, access: Guards): Router {
     c.body = { status: 'ok' };
   });
 
+  // Logged when it changes, not at every probe.
+  let reported: string | undefined;
   router.get('/readyz', access.public, async (c) => {
     parseQuery(c, {});
+    const problem = storage?.();
+    if (problem?.reason !== reported) {
+      if (problem) logger.error('not ready: the database cannot take writes', { reason: problem.reason, detail: problem.detail });
+      else logger.info('ready again: the database can take writes');
+      reported = problem?.reason;
+    }
+    if (problem) throw new ServiceUnavailableError(STORAGE_UNAVAILABLE[problem.reason]);
     let applied: string[];
     try {
       applied = await appliedMigrations(pool);
