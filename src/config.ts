@@ -14,6 +14,8 @@ export interface Config {
   host: string;
   database: DatabaseSetting;
   dbPoolSize: number;
+  /** Requests that may wait for a free database connection before the next is answered 503. */
+  dbQueueLimit: number;
   bodyLimitBytes: number;
   maxJsonDepth: number;
   checkpointEvery: number;
@@ -46,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { kind: 'url', url: env.DATABASE_URL }
       : { kind: 'local', dataDir, autoInstall: boolean(env, 'MARIADB_AUTO_INSTALL', true) },
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    dbQueueLimit: integer(env, 'DB_QUEUE_LIMIT', 500, 1, 1_000_000),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 2, 10_000),
     checkpointEvery: integer(env, 'CHECKPOINT_EVERY', 64, 1, 100_000),

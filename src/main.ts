@@ -33,7 +33,7 @@ async function main(): Promise<number> {
     if (keyFile) {
       logger.info('no API keys existed: created a write key for tenant "default"; it is in this file (readable by its owner only)', { file: keyFile });
     }
-    pool = createPool(target, config.dbPoolSize);
+    pool = createPool(target, config.dbPoolSize, config.dbQueueLimit);
     const [packet] = await selectRows<{ bytes: number }>(pool, 'SELECT @@max_allowed_packet AS bytes', []);
     if (packet && Number(packet.bytes) < config.bodyLimitBytes * 1.25) {
       logger.warn('the database max_allowed_packet is smaller than BODY_LIMIT_BYTES allows: the largest states will fail to save', {

@@ -32,7 +32,7 @@ export async function startService(overrides: Partial<Config> = {}, tenant = 'de
   const logger = createLogger('warn');
   const { target, local } = await openDatabase(config.database, logger);
   await migrate(target);
-  const pool = createPool(target, config.dbPoolSize);
+  const pool = createPool(target, config.dbPoolSize, config.dbQueueLimit);
   const app = createApp({ pool, config, logger });
   const server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,10 +6,16 @@ export type Connection = mysql.PoolConnection;
 /** Anything a store function can run SQL on: the pool itself or one connection of it. */
 export type Queryable = mysql.Pool | mysql.PoolConnection | mysql.Connection;
 
-export function createPool(target: DatabaseTarget, connectionLimit: number): Pool {
+/**
+ * `queueLimit`: how many requests may wait for a free connection (0: no limit). Past it a request
+ * is answered 503 at once (mysql2's "Queue limit reached."), rather than waiting behind a pool that
+ * a slow or stuck database has used up.
+ */
+export function createPool(target: DatabaseTarget, connectionLimit: number, queueLimit = 0): Pool {
   const pool = mysql.createPool({
     ...connectionOptions(target),
     connectionLimit,
+    queueLimit,
     // Connections idle this long are closed, so a restarted server is reconnected cleanly.
     maxIdle: connectionLimit,
     idleTimeout: 60_000,

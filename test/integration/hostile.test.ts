@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createKey } from '../../src/access/keys.js';
+import { createPool } from '../../src/db/pool.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { apiClient, startTestServer, type Api, type ApiResponse, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -174,6 +175,29 @@ describe('hostile input', function () {
       expect(waits.length).to.be.greaterThan(20);
       expect(Math.max(...waits), `the bystander's longest wait, of ${heavy} ms`).to.be.lessThan(heavy / 10);
       await expectIntact(sid, 2);
+    });
+  });
+
+  describe('a database pool used up', () => {
+    it('answers 503 with Retry-After at once past DB_QUEUE_LIMIT, and serves again once a connection is free', async () => {
+      expect((await api.request('PUT', STATE, { params: { sid: 'pooled' }, json: { n: 1 } })).status).to.equal(201);
+      const pool = createPool(db.target, 1, 1);
+      const small = await startTestServer(pool);
+      const held = await pool.getConnection();
+      try {
+        const sent = [1, 2, 3].map(() => small.api.request('GET', STATE, { params: { sid: 'pooled' } }));
+        // Two of the three cannot even queue: they are answered while the pool is still held.
+        const first = await Promise.race(sent);
+        expectProblem(first, 503);
+        expect(first.headers.get('retry-after')).to.equal('1');
+        held.release();
+        const answers = await Promise.all(sent);
+        expect(answers.map((answer) => answer.status).sort()).to.deep.equal([200, 503, 503]);
+      } finally {
+        held.release();
+        await small.close();
+        await pool.end();
+      }
     });
   });
 });
