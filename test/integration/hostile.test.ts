@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createKey } from '../../src/access/keys.js';
+import { gzipSync } from 'node:zlib';
 import { createPool } from '../../src/db/pool.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { apiClient, startTestServer, type Api, type ApiResponse, type TestServer } from '../helpers/api.js';
@@ -198,6 +199,79 @@ describe('hostile input', function () {
         await small.close();
         await pool.end();
       }
+    });
+  });
+
+  /**
+   * Every request of the hostile-input review, one after another on one server, as raw HTTP (no
+   * client that could tidy it up). None may be answered 5xx other than 503; afterwards every
+   * session of the tenant still loads and replays to its recorded hashes, and the service serves
+   * the other tenant.
+   */
+  describe('the whole review, request by request', () => {
+    it('answers each with a 4xx (or 2xx where it is now fine), and leaves every session readable and verified', async () => {
+      const { token: admin } = await createKey(db.pool, { tenant: 'default', role: 'admin' });
+      const { token: reader } = await createKey(db.pool, { tenant: 'default', role: 'read' });
+      const sid = 'reviewed';
+      expect((await api.request('PUT', STATE, { params: { sid }, json: { list: [1, 2], a: { b: 1 } } })).status).to.equal(201);
+      const url = (path: string): string => `${server.baseUrl}${path}`;
+      const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+      const jsonHeaders = { ...bearer(server.token), 'content-type': 'application/json' };
+      const patchHeaders = { ...bearer(server.token), 'content-type': 'application/json-patch+json' };
+      const state = `/v1/sessions/${sid}/state`;
+      const requests: Array<[string, string, string, RequestInit]> = [
+        // §1: spellings that reached a route without its check
+        ['a write key asks /v1/KEYS for an admin key', 'POST', '/v1/KEYS', { headers: jsonHeaders, body: '{"role":"admin"}' }],
+        ['a read key lists /v1/Keys', 'GET', '/v1/Keys', { headers: bearer(reader) }],
+        ['no key at /V1/sessions', 'GET', '/V1/sessions', {}],
+        ['a trailing slash', 'PUT', `${state}/`, { headers: jsonHeaders, body: '{}' }],
+        // §2: patches through inherited members
+        ['copy from /hasOwnProperty', 'PATCH', state, { headers: patchHeaders, body: '[{"op":"copy","from":"/hasOwnProperty","path":"/h"}]' }],
+        ['move from /toString', 'PATCH', state, { headers: patchHeaders, body: '[{"op":"move","from":"/toString","path":"/h"}]' }],
+        ['remove /toString', 'PATCH', state, { headers: patchHeaders, body: '[{"op":"remove","path":"/toString"}]' }],
+        ['replace /constructor', 'PATCH', state, { headers: patchHeaders, body: '[{"op":"replace","path":"/constructor","value":1}]' }],
+        ['move into its own child', 'PATCH', state, { headers: patchHeaders, body: '[{"op":"move","from":"/a","path":"/a/b/c"}]' }],
+        ['test /list/01', 'PATCH', state, { headers: patchHeaders, body: '[{"op":"test","path":"/list/01","value":2}]' }],
+        // §3: amplification and depth
+        ['40 × copy /list → /list/0', 'PATCH', state, { headers: patchHeaders, body: JSON.stringify(Array.from({ length: 40 }, () => ({ op: 'copy', from: '/list', path: '/list/0' }))) }],
+        ['40 adds 2,000 levels deep', 'PATCH', state, { headers: patchHeaders, body: JSON.stringify(Array.from({ length: 40 }, (_, i) => ({ op: 'add', path: `/d${'/n'.repeat(i * 50)}`, value: JSON.parse(`${'{"n":'.repeat(50)}{}${'}'.repeat(50)}`) }))) }],
+        // §4: what used to be 500s
+        ['a corrupt gzip body', 'PUT', state, { headers: { ...jsonHeaders, 'content-encoding': 'gzip' }, body: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6]) }],
+        ['a corrupt deflate body', 'PUT', state, { headers: { ...jsonHeaders, 'content-encoding': 'deflate' }, body: Buffer.from('not deflate at all') }],
+        ['a corrupt br body', 'PUT', state, { headers: { ...jsonHeaders, 'content-encoding': 'br' }, body: Buffer.from([0xff, 0xff, 0xff, 0xff]) }],
+        ['a forged list cursor', 'GET', `/v1/sessions?cursor=${Buffer.from(JSON.stringify(['2026-01-01 00:00:00.000000', 'é\u0000'])).toString('base64url')}`, { headers: bearer(server.token) }],
+        ['an instant past 9999 by its offset', 'GET', `${state}?at=9999-12-31T23:30:00-01:00`, { headers: bearer(server.token) }],
+        // §5: input that used to be changed silently
+        ['bytes that are not UTF-8', 'PUT', state, { headers: jsonHeaders, body: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]) }],
+        ['charset=latin1', 'PUT', state, { headers: { ...jsonHeaders, 'content-type': 'application/json; charset=latin1' }, body: '{"a":1}' }],
+        ['1e400', 'PUT', state, { headers: jsonHeaders, body: '{"n":1e400}' }],
+        ['2^53 + 1', 'PUT', state, { headers: jsonHeaders, body: '{"n":9007199254740993}' }],
+        ['If-Match: W/"1"', 'PUT', state, { headers: { ...jsonHeaders, 'if-match': 'W/"1"' }, body: '{"weak":true}' }],
+        ['If-Match: "01"', 'PUT', state, { headers: { ...jsonHeaders, 'if-match': '"01"' }, body: '{"zero":true}' }],
+        ['Content-Encoding: GZIP', 'PUT', '/v1/sessions/gzipped/state', { headers: { ...jsonHeaders, 'content-encoding': 'GZIP' }, body: gzipSync('{"gz":1}') }],
+        ['a message of 1001 emoji', 'PUT', `${state}?message=${encodeURIComponent('😀'.repeat(1001))}`, { headers: jsonHeaders, body: '{"long":true}' }],
+        ['a key that expired before it was made', 'POST', '/v1/keys', { headers: { ...bearer(admin), 'content-type': 'application/json' }, body: '{"role":"read","expires_at":"2001-01-01T00:00:00Z"}' }],
+        ['restore of a version that does not exist', 'POST', `/v1/sessions/${sid}/restore`, { headers: jsonHeaders, body: '{"version":99}' }],
+        ['fork of a version that does not exist', 'POST', `/v1/sessions/${sid}/fork`, { headers: jsonHeaders, body: '{"to":"forked-review","version":99}' }],
+      ];
+      const answers: string[] = [];
+      for (const [name, method, path, init] of requests) {
+        const response = await fetch(url(path), { method, ...init });
+        await response.arrayBuffer();
+        answers.push(`${response.status} ${name}`);
+        expect(response.status === 503 || response.status < 500, `${name}: ${response.status}`).to.equal(true);
+        if (response.status >= 400) expect(response.headers.get('content-type'), name).to.match(/^application\/problem\+json/);
+        // The bystander is served between any two of them.
+        expect((await other.request('GET', STATE, { params: { sid: 'bystander' } })).status, `after ${name}`).to.equal(200);
+      }
+      // Only the GZIP save is a success; everything else was refused.
+      expect(answers.filter((answer) => /^2/.test(answer))).to.deep.equal(['201 Content-Encoding: GZIP']);
+      const [rows] = await db.pool.query("SELECT session_id AS sid, head_version AS v FROM sessions WHERE tenant = 'default' AND deleted_at IS NULL");
+      for (const { sid: each, v } of rows as Array<{ sid: string; v: number }>) {
+        expect((await api.request('GET', STATE, { params: { sid: each } })).status, each).to.equal(200);
+        expect(await verifyHistory(db.pool, 'default', each), each).to.deep.include({ versions: v });
+      }
+      expect((await fetch(url('/healthz'))).status).to.equal(200);
     });
   });
 });
