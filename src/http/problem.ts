@@ -5,7 +5,6 @@ import {
   PayloadTooLargeError,
   ServiceUnavailableError,
   TooManyRequestsError,
-  UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -94,11 +93,9 @@ export function toProblem(error: unknown): Problem {
 }
 
 function clientProblem(status: number, error: HttpLikeError): Problem {
-  // The body reader's own errors, as the domain errors they are.
+  // raw-body's own errors (the body reader), as the domain errors they are.
   const known: Record<string, () => DomainError> = {
     'entity.too.large': () => new PayloadTooLargeError('the request body is larger than the configured limit (BODY_LIMIT_BYTES)'),
-    'encoding.unsupported': () => new UnsupportedMediaTypeError('the request body must be UTF-8 encoded JSON'),
-    'charset.unsupported': () => new UnsupportedMediaTypeError('the request body must be UTF-8 encoded JSON'),
     'request.aborted': () => new ValidationError('the client closed the request before its body was complete'),
     'request.size.invalid': () => new ValidationError('the request body does not match its Content-Length'),
   };
