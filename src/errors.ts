@@ -15,6 +15,11 @@ export abstract class DomainError extends Error {
     super(detail);
     this.extensions = extensions;
   }
+
+  /** The response headers this error defines; an error answer carries these and no others. */
+  headers(): Record<string, string> {
+    return {};
+  }
 }
 
 export class ValidationError extends DomainError {
@@ -76,12 +81,28 @@ export class ServiceUnavailableError extends DomainError {
     super(detail);
     this.retryAfterSeconds = wholeRetrySeconds(retryAfterSeconds);
   }
+
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
 }
 
 export class UnauthorizedError extends DomainError {
   readonly status = 401;
   readonly title = 'Unauthorized';
   readonly code = 'unauthorized';
+
+  /** `tokenGiven`: a key was sent but is not good (RFC 6750 error="invalid_token"). */
+  constructor(
+    detail: string,
+    private readonly tokenGiven = true,
+  ) {
+    super(detail);
+  }
+
+  override headers(): Record<string, string> {
+    return { 'WWW-Authenticate': `Bearer realm="session-store"${this.tokenGiven ? ', error="invalid_token"' : ''}` };
+  }
 }
 
 export class ForbiddenError extends DomainError {
@@ -101,6 +122,10 @@ export class TooManyRequestsError extends DomainError {
   constructor(detail: string, retryAfterSeconds: number) {
     super(detail);
     this.retryAfterSeconds = wholeRetrySeconds(retryAfterSeconds);
+  }
+
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
   }
 }
 

@@ -37,7 +37,7 @@ export function createAuthenticator(db: Queryable, onTouchError: (error: unknown
   const remembered = new Map<string, { principal: Principal; secretHash: Buffer }>();
 
   function parse(authorization: string | undefined): ParsedToken {
-    if (!authorization) throw new UnauthorizedError('this route needs an API key: send Authorization: Bearer <key>');
+    if (!authorization) throw new UnauthorizedError('this route needs an API key: send Authorization: Bearer <key>', false);
     const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
     if (!match) throw new UnauthorizedError('the Authorization header must be "Bearer <key>"');
     const parsed = parseToken(match[1]!);

@@ -1,7 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { Authenticator, Principal } from '../access/authenticate.js';
 import type { RateLimit } from '../access/rateLimiter.js';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError, wholeRetrySeconds } from '../errors.js';
+import { ForbiddenError, TooManyRequestsError, wholeRetrySeconds } from '../errors.js';
 import type { Role } from '../store/apiKeys.js';
 
 /** What a route needs from its caller: nothing, or a key with at least this role. */
@@ -44,12 +44,6 @@ export function createGuards(
   function guard(needed: Role): Middleware {
     return async function auth(ctx: Context, next: Next): Promise<void> {
       const authorization = ctx.get('Authorization') || undefined;
-      const challenge = (error: unknown): never => {
-        if (error instanceof UnauthorizedError) {
-          ctx.set('WWW-Authenticate', `Bearer realm="session-store"${authorization ? ', error="invalid_token"' : ''}`);
-        }
-        throw error;
-      };
       const proceed = () => readBody(ctx, next);
 
       // A read by a key this process has confirmed before: check the key's row (revoked? expired?)
@@ -60,21 +54,13 @@ export function createGuards(
       if (known) {
         admit(ctx, known, needed);
         const [check, route] = await Promise.allSettled([authenticator.authenticate(authorization), proceed()]);
-        if (check.status === 'rejected') {
-          ctx.body = undefined;
-          challenge(check.reason);
-        }
+        // The read's answer (its body, and headers such as ETag) is dropped by the error answer.
+        if (check.status === 'rejected') throw check.reason;
         if (route.status === 'rejected') throw route.reason;
         return;
       }
 
-      let principal: Principal;
-      try {
-        principal = await authenticator.authenticate(authorization);
-      } catch (error) {
-        challenge(error);
-        throw error;
-      }
+      const principal = await authenticator.authenticate(authorization);
       admit(ctx, principal, needed);
       await proceed();
     };

@@ -4,7 +4,6 @@ import {
   DomainError,
   PayloadTooLargeError,
   ServiceUnavailableError,
-  TooManyRequestsError,
   ValidationError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -54,11 +53,12 @@ export function problemMiddleware(logger: Logger) {
       if (problem.status >= 500 && !(error instanceof DomainError)) {
         logger.error('request failed', { method: ctx.method, path: ctx.path, error });
       }
-      const headers = (error as HttpLikeError).headers;
-      if (headers && problem.status < 500) ctx.set(headers);
-      if (error instanceof ServiceUnavailableError || error instanceof TooManyRequestsError) {
-        ctx.set('Retry-After', String(error.retryAfterSeconds));
-      }
+      // An error answer carries the headers its error defines and no others: whatever the route had
+      // set before it failed (an ETag, a Location, a version) must not reach the client, as in
+      // Koa's own onerror.
+      for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name);
+      if (error instanceof DomainError) ctx.set(error.headers());
+      else if ((error as HttpLikeError).headers && problem.status < 500) ctx.set((error as HttpLikeError).headers!);
       sendProblem(ctx, problem);
     }
   };

@@ -177,6 +177,10 @@ describe('access: API keys, roles and tenants', function () {
         expect(refused.status, `${end} ${template}`).to.equal(401);
         expect(refused.headers.get('www-authenticate')).to.match(/^Bearer/);
         expect(refused.text).not.to.include('default tenant data');
+        // Nor a header the read had set: not even the session's version.
+        for (const header of ['etag', 'snapshot-version', 'last-modified', 'cache-control', 'location']) {
+          expect(refused.headers.get(header), `${end} ${template}: ${header}`).to.equal(null);
+        }
       }
       await db.pool.query('DELETE FROM api_keys WHERE id = ?', [key.key.id]);
     }

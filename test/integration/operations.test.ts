@@ -144,7 +144,7 @@ describe('operating one checkout', function () {
       ),
     ]);
     expect(server.outcome, server.log).to.have.property('listening');
-    expect(script).to.equal(0);
+    expect(script, String(script)).to.equal(0);
     expect(processesOnDataDir(folder).mariadbs).to.have.length(1);
     expect(await server.stop()).to.equal(0);
     expect(processesOnDataDir(folder)).to.deep.equal({ servers: [], mariadbs: [] });
