@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import { appliedMigrations, migrationNames } from '../../db/migrate.js';
 import type { StorageProblem } from '../../db/localMariadb.js';
 import type { Pool } from '../../db/pool.js';
+import { databaseUnavailable } from '../../db/errors.js';
 import { ServiceUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { openapiPath } from '../../paths.js';
@@ -15,6 +16,9 @@ export const STORAGE_UNAVAILABLE: Record<StorageProblem['reason'], string> = {
   missing: "the database's data folder is missing: writes are refused until it is back",
   full: 'the disk holding the database is full: writes are refused until space is freed',
 };
+
+/** MariaDB's "table doesn't exist": here, the migrations table of a database never migrated. */
+const ER_NO_SUCH_TABLE = 1146;
 
 /** Liveness, readiness and the contract: open to everyone. */
 export function healthRoutes(
@@ -46,7 +50,13 @@ export function healthRoutes(
     try {
       applied = await appliedMigrations(pool);
     } catch (error) {
-      throw new ServiceUnavailableError(`the database is not reachable: ${(error as Error).message}`);
+      // Callers get fixed text; the driver's message (paths, users, hosts) goes to the log only.
+      if ((error as { errno?: number }).errno === ER_NO_SUCH_TABLE) {
+        applied = [];
+      } else {
+        logger.warn('not ready: the database did not answer the readiness query', { error });
+        throw new ServiceUnavailableError(databaseUnavailable(error)?.detail ?? 'the database is not reachable');
+      }
     }
     const pending = expected.filter((name) => !applied.includes(name));
     if (pending.length > 0) throw new ServiceUnavailableError(`migrations not applied yet: ${pending.join(', ')}`);
