@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureBootstrapKey } from './access/bootstrapKey.js';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError, type LocalMariadb } from './db/localMariadb.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
@@ -93,8 +93,13 @@ async function stop(signal: string, { server, pool, local, logger, graceMs }: { 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    // Another process owning the data folder is an expected refusal: its message says it all.
-    const detail = error instanceof DataFolderInUseError ? error.message : String((error as Error)?.stack ?? error);
+    // Expected refusals (a bad setting, the data folder or the port taken) say all in their
+    // message; a stack trace would only bury it. Anything else is a bug: its stack helps.
+    const expected =
+      error instanceof ConfigError ||
+      error instanceof DataFolderInUseError ||
+      ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes((error as { code?: string })?.code ?? '');
+    const detail = expected ? (error as Error).message : String((error as Error)?.stack ?? error);
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'could not start', error: detail })}\n`);
     process.exit(1);
   },
