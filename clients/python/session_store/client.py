@@ -37,7 +37,11 @@ class Client:
 
     States go through the lossless encoding (``session_store.encoding``) on the way in and out,
     so datetimes, Decimals, sets, DataFrames… come back as they were saved; plain JSON is stored
-    as it is. Pass ``codec=False`` to send and receive plain JSON only.
+    as it is. Pass ``codec=False`` to send and receive plain JSON only. ``save(..., encoded=True)``
+    sends a state already in the encoded form (``encode(state)``) as it is.
+
+    A client keeps no per-call state, so one client can serve many threads (Streamlit apps share
+    one across browser sessions with ``st.cache_resource``).
 
     Connection errors, timeouts and 503 answers are retried ``retries`` times with exponential
     backoff; every write carries an Idempotency-Key (a fresh UUID unless given) that its retries
@@ -94,8 +98,8 @@ class Client:
             headers["If-None-Match"] = "*"
         return headers
 
-    def _body(self, state: Any) -> bytes:
-        value = encode(state) if self.codec else state
+    def _body(self, state: Any, encoded: bool = False) -> bytes:
+        value = encode(state) if self.codec and not encoded else state
         return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
     @staticmethod
@@ -104,13 +108,17 @@ class Client:
 
     # -- the API ----------------------------------------------------------------------------
 
-    def save(self, sid: str, state: Any, expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, create_only: bool = False) -> Dict[str, Any]:
-        """Saves the whole state; answers {version, changed, created_at, ...}."""
+    def save(self, sid: str, state: Any, expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, create_only: bool = False, encoded: bool = False) -> Dict[str, Any]:
+        """Saves the whole state; answers {version, changed, created_at, ...}.
+
+        With ``encoded=True``, `state` is already in the encoded form (what ``encode`` returns)
+        and is sent as it is, not encoded a second time, whatever the client's ``codec``.
+        """
         return self._json(
             "PUT", self._path(sid) + "/state",
             query={"message": message, "author": author},
             headers=self._write_headers("application/json", expected_version, idempotency_key, create_only),
-            body=self._body(state),
+            body=self._body(state, encoded),
         )
 
     def patch(self, sid: str, operations: List[Dict[str, Any]], expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None) -> Dict[str, Any]:

@@ -119,13 +119,9 @@ def persist_session_state(
 
 
 def _save_encoded(client: Client, sid: str, encoded: Dict[str, Any], message: Optional[str]) -> Dict[str, Any]:
-    # The snapshot is already encoded: send it as plain JSON, without encoding it twice.
-    codec = client.codec
-    client.codec = False
-    try:
-        return client.save(sid, encoded, message=message, idempotency_key=str(uuid.uuid4()))
-    finally:
-        client.codec = codec
+    # The snapshot is already encoded: sent as it is. The client is shared by every browser
+    # session of the app (st.cache_resource), so nothing here may change it.
+    return client.save(sid, encoded, message=message, idempotency_key=str(uuid.uuid4()), encoded=True)
 
 
 def _label(item: Dict[str, Any]) -> str:

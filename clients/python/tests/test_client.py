@@ -5,7 +5,7 @@ import threading
 import unittest
 import urllib.request
 
-from session_store import Client, ConnectionFailed, Gone, NotFound, PreconditionFailed, Unauthorized, Unprocessable, BadRequest
+from session_store import Client, ConnectionFailed, encode, Gone, NotFound, PreconditionFailed, Unauthorized, Unprocessable, BadRequest
 
 from .support import BASE_URL, new_sid, require_server
 
@@ -49,6 +49,20 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(NotFound):
             self.client.load(copy)
         self.assertFalse(self.client.exists(copy))
+
+    def test_an_already_encoded_state_is_saved_as_it_is_without_changing_the_client(self):
+        state = {"when": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "price": decimal.Decimal("9.99")}
+        sid = new_sid()
+        self.client.save(sid, encode(state), encoded=True)
+        self.assertEqual(self.client.load(sid), state)  # encoded once, not twice
+        self.assertTrue(self.client.codec)
+        # Without encoded=True the tagged objects are data, escaped so they come back as saved.
+        self.client.save(sid, encode(state))
+        self.assertEqual(self.client.load(sid), encode(state))
+        plain = Client(BASE_URL, self.client.token, codec=False)
+        plain.save(sid, encode(state), encoded=True)
+        self.assertEqual(plain.load(sid), encode(state))
+        self.assertEqual(self.client.load(sid), state)
 
     def test_typed_errors_carry_the_problem(self):
         sid = new_sid()

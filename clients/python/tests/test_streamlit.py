@@ -1,7 +1,9 @@
 import datetime as dt
+import decimal
 import os
 import runpy
 import sys
+import threading
 import unittest
 import warnings
 from pathlib import Path
@@ -87,6 +89,71 @@ class PersistSessionStateTest(unittest.TestCase):
         history = self.client.history(sid)["items"]
         self.assertEqual((history[0]["kind"], history[0]["restored_from"]), ("restore", 1))
         self.assertEqual(len(history), 4)
+
+
+class SharedClientTest(unittest.TestCase):
+    """Apps share one Client across browser sessions (st.cache_resource), each run on its own
+    thread: what the helper does to save in one tab must not change what another tab gets."""
+
+    def test_saves_in_some_tabs_never_leave_a_load_in_another_undecoded(self):
+        client = require_server(self)
+        saved = {"when": dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc), "price": decimal.Decimal("9.99"), "tags": {"a", "b"}}
+        other = new_sid("st")
+        client.save(other, saved)
+        saves = 100
+        tabs = [new_sid("st") for _ in range(2)]
+        barrier = threading.Barrier(len(tabs) + 1)
+        saving = threading.Semaphore(0)  # released once by each saving tab when it is done
+        errors = []
+        wrong = []
+        loads = []
+
+        def save_in(sid):
+            st = FakeStreamlit()
+            st.new_browser_session({"sid": sid})
+            try:
+                persist_session_state(client=client, st=st)  # the first run: nothing to save yet
+                barrier.wait()
+                for i in range(saves):
+                    st.session_state["count"] = i  # a change on every run: every run saves
+                    st.session_state["when"] = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=i)
+                    persist_session_state(client=client, st=st)
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+                barrier.abort()
+            finally:
+                saving.release()
+
+        def load_in_another_tab():
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                return
+            finished = 0
+            try:
+                while finished < len(tabs):  # until every saving tab is done
+                    state = client.load(other)
+                    loads.append(1)
+                    if state != saved:
+                        wrong.append(state)
+                    while saving.acquire(blocking=False):
+                        finished += 1
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=save_in, args=(sid,)) for sid in tabs] + [threading.Thread(target=load_in_another_tab)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(errors, [])
+        self.assertGreater(len(loads), 0)
+        self.assertEqual(wrong[:3], [], f"{len(wrong)} of {len(loads)} loads came back undecoded")
+        self.assertEqual(client.load(other), saved)  # and the client is left as it was
+        for sid in tabs:
+            self.assertEqual(len(list(client.iter_history(sid))), saves)
+            # Each snapshot was encoded once, not twice: it loads back as the tab had it.
+            self.assertEqual(client.load(sid), {"count": saves - 1, "when": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=saves - 1)})
 
 
 @unittest.skipUnless(HAVE_PANDAS, "pandas is not installed (the example app needs it)")
