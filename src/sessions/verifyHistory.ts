@@ -21,8 +21,8 @@ export class HistoryMismatch extends Error {
 
 export interface VerifiedVersion {
   event: StoredEvent;
+  /** The patch as stored (a version stored whole: one `add` or `replace` of the root): a value of its own. */
   patch: Operation[];
-  state: Json;
 }
 
 const BATCH = 500;
@@ -62,14 +62,17 @@ export async function verifyHistory(
         patch = JSON.parse(await decodeJson(event.patch.encoding, event.patch.body)) as Operation[];
         if (version === 1) throw new HistoryMismatch(version, 'version 1 must be stored whole');
         try {
-          state = replay(state, [patch]);
+          // The replay changes the state in place and keeps the values the patch adds: it gets a
+          // copy, so the patch handed to `visit` stays what was stored.
+          state = replay(state, [structuredClone(patch)]);
         } catch (error) {
           throw new HistoryMismatch(version, `the stored patch does not apply to version ${version - 1}: ${(error as Error).message}`);
         }
       } else {
         if (!checkpoint) throw new HistoryMismatch(version, 'stored whole, but there is no checkpoint for it');
         state = JSON.parse(await decodeJson(checkpoint.encoding, checkpoint.body)) as Json;
-        patch = [{ op: version === 1 ? 'add' : 'replace', path: '', value: state }];
+        // A copy: later patches change `state` in place.
+        patch = [{ op: version === 1 ? 'add' : 'replace', path: '', value: structuredClone(state) }];
       }
       const digest = digestState(state);
       if (!digest.hash.equals(event.stateHash)) throw new HistoryMismatch(version, 'the replayed state does not match the recorded state_hash');
@@ -80,7 +83,7 @@ export async function verifyHistory(
         if (!digestState(body).hash.equals(event.stateHash)) throw new HistoryMismatch(version, 'the checkpoint differs from the replayed state');
       }
       chain = chainHash(chain, { version, kind: event.kind, createdAt: event.createdAt, stateHash: event.stateHash });
-      options.visit?.({ event, patch, state });
+      options.visit?.({ event, patch });
     }
   }
   if (last === head.headVersion) {
