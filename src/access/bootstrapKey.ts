@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '../db/pool.js';
 import type { DatabaseTarget } from '../db/target.js';
-import { countApiKeys } from '../store/apiKeys.js';
+import { countApiKeys } from '../store/countApiKeys.js';
 import { createKey } from './keys.js';
 
 /**
