@@ -6,8 +6,8 @@
  *   npm run import-workload -- [files...]      (default: the shared workloads in ../shared/workloads)
  */
 import { parseArgs } from 'node:util';
-import { selectRows } from '../src/db/pool.js';
 import { verifyHistory } from '../src/sessions/verifyHistory.js';
+import { readStoredBytes } from '../src/store/readStoredBytes.js';
 import { runMain } from './lib/cli.js';
 import { readWorkload, sharedWorkloadFiles } from './lib/workloads.js';
 import { startService } from './lib/inProcessServer.js';
@@ -39,18 +39,7 @@ async function main(): Promise<number> {
         if (response.status >= 300) throw new Error(`${workload.name}: save answered ${response.status}: ${answer.detail}`);
         head = answer.version;
       }
-      const [events] = await selectRows<{ bytes: number }>(
-        service.pool,
-        'SELECT COALESCE(SUM(LENGTH(patch)), 0) AS bytes FROM events WHERE tenant = ? AND session_id = ?',
-        ['default', sessionId],
-      );
-      const [checkpoints] = await selectRows<{ bytes: number }>(
-        service.pool,
-        'SELECT COALESCE(SUM(LENGTH(body)), 0) AS bytes FROM checkpoints WHERE tenant = ? AND session_id = ?',
-        ['default', sessionId],
-      );
-      const eventBytes = Number(events!.bytes);
-      const checkpointBytes = Number(checkpoints!.bytes);
+      const { eventBytes, checkpointBytes } = await readStoredBytes(service.pool, 'default', sessionId);
       const verified = await verifyHistory(service.pool, 'default', sessionId);
       rows.push([
         workload.name,

@@ -8,8 +8,8 @@ import { parseArgs } from 'node:util';
 import type { Operation } from 'fast-json-patch';
 import { findVersionAt } from '../src/store/findVersionAt.js';
 import { formatInstant, parseInstant } from '../src/core/time.js';
-import { HistoryMismatch, verifyHistory } from '../src/sessions/verifyHistory.js';
-import { NotFoundError } from '../src/errors.js';
+import { verifyHistory } from '../src/sessions/verifyHistory.js';
+import { IntegrityError, NotFoundError } from '../src/errors.js';
 import { runMain, withServiceDatabase } from './lib/cli.js';
 
 const USAGE = 'usage: npm run replay -- <session id> [--to N | --at <instant>] [--verify] [--json] [--tenant T]';
@@ -93,7 +93,7 @@ async function main(): Promise<number> {
       }
       return 0;
     } catch (error) {
-      if (error instanceof HistoryMismatch) {
+      if (error instanceof IntegrityError) {
         process.stderr.write(`MISMATCH in session ${sessionId} at ${error.message}\n`);
         return 1;
       }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { projectRoot } from './paths.js';
 
 /** Where the database is: a server given by DATABASE_URL, or the project's own local MariaDB. */
@@ -33,6 +33,8 @@ export interface Config {
   rateLimitBurst: number;
   /** Where the first start writes the key it creates when there are no keys at all. */
   bootstrapKeyFile: string;
+  /** Where `npm run import-workload` (without files) and `npm run bench` find the shared workloads. */
+  workloadsDir: string;
 }
 
 /**
@@ -62,7 +64,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
     bootstrapKeyFile: env.BOOTSTRAP_KEY_FILE ? env.BOOTSTRAP_KEY_FILE : join(dataDir, 'default-api-key'),
+    workloadsDir: env.WORKLOADS_DIR ? env.WORKLOADS_DIR : resolve(projectRoot, '..', 'shared', 'workloads'),
   };
+}
+
+/**
+ * The folders of PATH, where executables (mariadbd, apt-get) are looked for. The system's
+ * setting, not one of ours, so it is not in Config; read here all the same, like every other.
+ */
+export function executableSearchPath(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.PATH ?? '').split(delimiter).filter(Boolean);
+}
+
+/**
+ * The environment of a child process: this process's own (PATH, proxies, the settings above),
+ * with `overrides` on top.
+ */
+export function childEnvironment(overrides: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, ...overrides };
 }
 
 export class ConfigError extends Error {}

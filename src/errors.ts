@@ -142,7 +142,8 @@ export function wholeRetrySeconds(seconds: number): number {
 }
 
 /**
- * Stored history disagrees with itself (a replayed state does not match its recorded hash): not
- * something a client caused, so it answers a logged 500 like any other bug.
+ * Stored history disagrees with itself (a replayed state does not match its recorded hash, a
+ * broken hash chain, a missing checkpoint): not something a client caused, so it answers a logged
+ * 500 like any other bug; the replay script reports it as a mismatch.
  */
 export class IntegrityError extends Error {}

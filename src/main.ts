@@ -5,9 +5,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError, type LocalMariadb } from './db/localMariadb.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
-import { createPool, selectRows, type Pool } from './db/pool.js';
+import { createPool, type Pool } from './db/pool.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
+import { readMaxAllowedPacket } from './store/readMaxAllowedPacket.js';
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -29,15 +30,15 @@ async function main(): Promise<number> {
     const applied = await migrate(target);
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
 
-    const keyFile = await ensureBootstrapKey(target, config.bootstrapKeyFile);
+    pool = createPool(target, config.dbPoolSize, config.dbQueueLimit);
+    const keyFile = await ensureBootstrapKey(pool, config.bootstrapKeyFile, { maxRetries: config.txMaxRetries });
     if (keyFile) {
       logger.info('no API keys existed: created a write key for tenant "default"; it is in this file (readable by its owner only)', { file: keyFile });
     }
-    pool = createPool(target, config.dbPoolSize, config.dbQueueLimit);
-    const [packet] = await selectRows<{ bytes: number }>(pool, 'SELECT @@max_allowed_packet AS bytes', []);
-    if (packet && Number(packet.bytes) < config.bodyLimitBytes * 1.25) {
+    const maxAllowedPacket = await readMaxAllowedPacket(pool);
+    if (maxAllowedPacket < config.bodyLimitBytes * 1.25) {
       logger.warn('the database max_allowed_packet is smaller than BODY_LIMIT_BYTES allows: the largest states will fail to save', {
-        maxAllowedPacket: Number(packet.bytes),
+        maxAllowedPacket,
         bodyLimitBytes: config.bodyLimitBytes,
       });
     }

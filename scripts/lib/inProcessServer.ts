@@ -8,7 +8,7 @@ import type { DatabaseTarget } from '../../src/db/target.js';
 import { createApp, type App } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import { createKey } from '../../src/access/keys.js';
-import { deleteApiKey } from '../../src/store/apiKeys.js';
+import { deleteApiKey } from '../../src/store/deleteApiKey.js';
 
 export interface RunningService {
   config: Config;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childEnvironment } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 
 export interface ServerProcess {
@@ -20,15 +21,14 @@ export async function spawnServerProcess(env: Record<string, string>, command: s
   const [file, ...args] = command;
   const child = spawn(file!, args, {
     cwd: projectRoot,
-    env: {
-      ...process.env,
+    env: childEnvironment({
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       // Never the developer's own first-start key file.
       BOOTSTRAP_KEY_FILE: join(tmpdir(), `session-store-key-${process.pid}-${Date.now()}`),
       ...env,
-    },
+    }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -1,10 +1,10 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { projectRoot } from '../../src/paths.js';
+import { loadConfig } from '../../src/config.js';
 
-/** The shared workloads: gzipped NDJSON, one full state per line, in save order. */
-export const SHARED_WORKLOADS_DIR = process.env.WORKLOADS_DIR ?? resolve(projectRoot, '..', 'shared', 'workloads');
+/** The shared workloads (WORKLOADS_DIR): gzipped NDJSON, one full state per line, in save order. */
+export const SHARED_WORKLOADS_DIR = loadConfig().workloadsDir;
 
 export interface Workload {
   name: string;

@@ -1,7 +1,9 @@
 import { parseToken, secretMatches, type ParsedToken } from '../core/apiKeyToken.js';
 import type { Queryable } from '../db/pool.js';
 import { UnauthorizedError } from '../errors.js';
-import { readApiKey, touchApiKey, type Role } from '../store/apiKeys.js';
+import type { Role } from '../store/apiKeys.js';
+import { readApiKey } from '../store/readApiKey.js';
+import { touchApiKey } from '../store/touchApiKey.js';
 
 export interface Principal {
   keyId: string;

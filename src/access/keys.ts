@@ -3,7 +3,11 @@ import { formatInstant } from '../core/time.js';
 import { isDuplicateKey } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { ValidationError } from '../errors.js';
-import { insertApiKey, listApiKeys, readApiKey, revokeApiKey, type ApiKey, type Role } from '../store/apiKeys.js';
+import type { ApiKey, Role } from '../store/apiKeys.js';
+import { insertApiKey } from '../store/insertApiKey.js';
+import { listApiKeys } from '../store/listApiKeys.js';
+import { readApiKey } from '../store/readApiKey.js';
+import { revokeApiKey } from '../store/revokeApiKey.js';
 
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const ROLES: readonly Role[] = ['read', 'write', 'admin'];

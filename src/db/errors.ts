@@ -2,6 +2,7 @@
 const ER_DUP_ENTRY = 1062;
 const ER_LOCK_DEADLOCK = 1213;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_NO_SUCH_TABLE = 1146;
 /** Galera: the transaction lost certification to a conflicting one on another node. */
 const ER_LOCK_DEADLOCK_GALERA_MESSAGE = /WSREP detected deadlock|certification/i;
 
@@ -11,6 +12,11 @@ function errno(error: unknown): number | undefined {
 
 export function isDuplicateKey(error: unknown): boolean {
   return errno(error) === ER_DUP_ENTRY;
+}
+
+/** A table the statement names does not exist (e.g. the migrations table of a database never migrated). */
+export function isNoSuchTable(error: unknown): boolean {
+  return errno(error) === ER_NO_SUCH_TABLE;
 }
 
 /** Errors after which the same transaction, run again from the start, may well succeed. */

@@ -2,9 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
+import { childEnvironment, executableSearchPath } from '../config.js';
 import type { Logger } from '../log.js';
 import { claimFolder, isAlive, isLongLived, type FolderHolder, type FolderRole } from './dataFolderLock.js';
 import type { DatabaseTarget } from './target.js';
@@ -248,7 +249,7 @@ interface Binaries {
 }
 
 function findExecutable(names: string[]): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_BIN_DIRS];
+  const dirs = [...executableSearchPath(), ...EXTRA_BIN_DIRS];
   for (const name of names) {
     for (const dir of dirs) {
       const candidate = join(dir, name);
@@ -278,7 +279,7 @@ function installBinaries(options: LocalMariadbOptions): Binaries {
     throw new Error(`The MariaDB server binaries (mariadbd, mariadb-install-db) were not found. ${howTo}`);
   }
   options.logger.info('MariaDB is not installed: installing Debian package mariadb-server with apt-get');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const env = childEnvironment({ DEBIAN_FRONTEND: 'noninteractive' });
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'mariadb-server']]) {
     const result = spawnSync(aptGet, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (result.status !== 0) {

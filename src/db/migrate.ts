@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { Umzug, type UmzugStorage } from 'umzug';
 import { migrationsDir } from '../paths.js';
+import { isNoSuchTable } from './errors.js';
 import { connectionOptions, selectRows, type Queryable } from './pool.js';
 import type { DatabaseTarget } from './target.js';
 
@@ -74,4 +75,19 @@ function migrationStorage(db: Queryable): UmzugStorage {
 export async function appliedMigrations(db: Queryable): Promise<string[]> {
   const rows = await selectRows<{ name: string }>(db, 'SELECT name FROM schema_migrations ORDER BY name', []);
   return rows.map((row) => row.name);
+}
+
+/**
+ * Which of the `expected` migrations the database has applied and which it lacks. A database
+ * never migrated (no schema_migrations table) has applied none; any other error is thrown.
+ */
+export async function migrationStatus(db: Queryable, expected: readonly string[] = migrationNames()): Promise<{ applied: string[]; pending: string[] }> {
+  let applied: string[];
+  try {
+    applied = await appliedMigrations(db);
+  } catch (error) {
+    if (!isNoSuchTable(error)) throw error;
+    applied = [];
+  }
+  return { applied, pending: expected.filter((name) => !applied.includes(name)) };
 }

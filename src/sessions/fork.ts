@@ -1,6 +1,7 @@
-import { lockSessionHead } from '../store/readSessionHead.js';
-import { GoneError, NotFoundError, UnprocessableError } from '../errors.js';
+import { UnprocessableError } from '../errors.js';
+import { lockSessionHead } from '../store/lockSessionHead.js';
 import type { StoreContext } from './context.js';
+import { requireLive } from './liveSession.js';
 import { resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
 import { writeState, type WriteConditions, type WriteOutcome } from './writeState.js';
@@ -19,13 +20,11 @@ export function forkSession(
     sessionId: to,
     kind: 'fork',
     conditions,
-    fingerprint: { from: sessionId, version: version ?? null, message: conditions.message ?? null, author: conditions.author ?? null },
+    fingerprint: { from: sessionId, version: version ?? null },
     requires: 'new',
     next: async (connection) => {
       // A shared lock: the source cannot be purged or deleted while it is being copied.
-      const { head: source } = await lockSessionHead(connection, tenant, sessionId, 'share');
-      if (!source) throw new NotFoundError(`session ${sessionId} does not exist`);
-      if (source.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
+      const source = requireLive((await lockSessionHead(connection, tenant, sessionId, 'share')).head, sessionId);
       // A version the source does not have is a 422, as for restore: the request names a resource
       // that exists (the source session) and asks for something it does not hold.
       const sourceVersion = await resolveVersion(

@@ -4,7 +4,8 @@ import type { EventMetadata } from '../store/eventMetadata.js';
 import { readEvent } from '../store/readEvent.js';
 import { readHistory, type HistoryQuery } from '../store/readHistory.js';
 import type { StoreContext } from './context.js';
-import { requireLiveSession, resolveVersion } from './load.js';
+import { requireLiveSession } from './liveSession.js';
+import { resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
 import { runStateTask } from './stateWork.js';
 
@@ -37,7 +38,7 @@ export async function readVersion(ctx: StoreContext, tenant: string, sessionId: 
   const event = await readEvent(ctx.pool, tenant, sessionId, version);
   if (!event) throw new NotFoundError(`session ${sessionId} has no version ${version}`);
   const { patch: stored, ...metadata } = event;
-  if (stored) return { ...metadata, patchText: await decodeJson(stored.encoding, stored.body) };
+  if (stored) return { ...metadata, patchText: await decodeJson(stored) };
   const { state } = await rebuildState(ctx.pool, ctx.work, tenant, sessionId, version);
   return { ...metadata, patchText: `[{"op":"${version === 1 ? 'add' : 'replace'}","path":"","value":${state.text}}]` };
 }

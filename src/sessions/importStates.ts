@@ -1,11 +1,11 @@
 import type { Json } from '../core/json.js';
-import { laterInstant } from '../core/time.js';
 import { withTransaction } from '../db/transaction.js';
-import { GoneError } from '../errors.js';
-import { lockSessionHead } from '../store/readSessionHead.js';
+import { lockSessionHead } from '../store/lockSessionHead.js';
+import { appendVersion, cachedVersion } from './appendVersion.js';
 import type { StoreContext } from './context.js';
+import { expectSession } from './expectedVersion.js';
+import { planVersion } from './planVersion.js';
 import { runStateTask } from './stateWork.js';
-import { appendVersion, planVersion, stateOf } from './writeState.js';
 
 /**
  * Appends a sequence of states to a session (creating it if needed) as consecutive `save`
@@ -30,16 +30,14 @@ export async function importStates(
       async (connection) => {
         const locked = await lockSessionHead(connection, tenant, sessionId);
         let head = locked.head;
-        if (head?.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
+        expectSession(sessionId, head, { exists: 'either' });
         for (const value of pending) {
           const text = JSON.stringify(value);
           const state = await runStateTask(ctx.work, 'ingestState', { text, limits: ctx.limits }, text.length);
-          const plan = await planVersion(ctx, connection, head, { next: { state } });
+          const plan = await planVersion(ctx, connection, head, { state });
           if (!plan) continue;
-          const now = head ? laterInstant(locked.now, head.updatedAt) : locked.now;
-          const spec = { tenant, sessionId, kind: 'save' as const, message: undefined, author: undefined };
-          ({ head } = await appendVersion(ctx, connection, spec, head, { plan }, now));
-          ctx.cache.set(tenant, sessionId, { version: head.headVersion, stateHash: head.headStateHash, state: stateOf(plan) });
+          head = await appendVersion(ctx, connection, { tenant, sessionId, kind: 'save', head, plan, now: locked.now });
+          ctx.cache.set(tenant, sessionId, cachedVersion(head, plan));
         }
         return head?.headVersion ?? 0;
       },

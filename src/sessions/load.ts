@@ -1,9 +1,11 @@
 import type { StateText } from '../core/stateTasks.js';
 import type { Queryable } from '../db/pool.js';
-import { GoneError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { findVersionAt } from '../store/findVersionAt.js';
-import { readSessionHead, type SessionHead } from '../store/readSessionHead.js';
+import type { SessionHead } from '../store/sessionHead.js';
 import type { StoreContext } from './context.js';
+import { headState } from './headState.js';
+import { requireLiveSession } from './liveSession.js';
 import { rebuildState } from './rebuildState.js';
 
 /** Which version: the head, a version number, or the last version saved at or before an instant. */
@@ -13,14 +15,6 @@ export interface LoadedState {
   version: number;
   createdAt: string;
   state: StateText;
-}
-
-/** The head row of a live session, or the 404 / 410 a client gets instead. */
-export async function requireLiveSession(db: Queryable, tenant: string, sessionId: string): Promise<SessionHead> {
-  const head = await readSessionHead(db, tenant, sessionId);
-  if (!head) throw new NotFoundError(`session ${sessionId} does not exist`);
-  if (head.deletedAt) throw new GoneError(`session ${sessionId} was deleted`);
-  return head;
 }
 
 /** Resolves a selector to a version number of the session, or throws `notFound`. */
@@ -47,13 +41,4 @@ export async function loadState(ctx: StoreContext, tenant: string, sessionId: st
   const version = await resolveVersion(ctx.pool, head, selector);
   if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };
   return rebuildState(ctx.pool, ctx.work, tenant, sessionId, version);
-}
-
-/** The head state: from this process's cache when it is provably current, else rebuilt (and cached). */
-export async function headState(ctx: StoreContext, db: Queryable, head: SessionHead): Promise<StateText> {
-  const cached = ctx.cache.get(head.tenant, head.sessionId, head.headVersion, head.headStateHash);
-  if (cached !== undefined) return cached;
-  const rebuilt = await rebuildState(db, ctx.work, head.tenant, head.sessionId, head.headVersion);
-  ctx.cache.set(head.tenant, head.sessionId, { version: head.headVersion, stateHash: head.headStateHash, state: rebuilt.state });
-  return rebuilt.state;
 }

@@ -29,9 +29,9 @@ export async function rebuildState(db: Queryable, work: TaskRunner, tenant: stri
   const patchTexts: string[] = [];
   for (const event of events.slice(1)) {
     if (!event.patch) throw new IntegrityError(`${tenant}/${sessionId} version ${event.version} has neither a patch nor a checkpoint`);
-    patchTexts.push(await decodeJson(event.patch.encoding, event.patch.body));
+    patchTexts.push(await decodeJson(event.patch));
   }
-  const checkpointText = await decodeJson(checkpoint.encoding, checkpoint.body);
+  const checkpointText = await decodeJson(checkpoint);
   const size = patchTexts.reduce((total, text) => total + text.length, checkpointText.length);
   try {
     const state = await runStateTask(work, 'replayVersion', { checkpointText, patchTexts, expectedHash: last.stateHash.toString('hex') }, size);

@@ -17,7 +17,7 @@ export function restoreState(
     sessionId,
     kind: 'restore',
     conditions,
-    fingerprint: { target, message: conditions.message ?? null, author: conditions.author ?? null },
+    fingerprint: { target },
     requires: 'existing',
     next: async (connection, head) => {
       const version = await resolveVersion(connection, head!, target, (detail) => new UnprocessableError(detail));

@@ -17,7 +17,7 @@ export async function saveState(
     sessionId,
     kind: 'save',
     conditions,
-    fingerprint: { state: state.hash, message: conditions.message ?? null, author: conditions.author ?? null },
+    fingerprint: { state: state.hash },
     requires: 'either',
     next: async () => ({ next: { state } }),
   });
@@ -40,7 +40,7 @@ export async function patchState(
     sessionId,
     kind: 'patch',
     conditions,
-    fingerprint: { patch: patch.hash, message: conditions.message ?? null, author: conditions.author ?? null },
+    fingerprint: { patch: patch.hash },
     requires: 'existing',
     next: async () => ({ next: { patchText: patch.text } }),
   });

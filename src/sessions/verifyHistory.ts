@@ -3,26 +3,23 @@ import { chainHash, GENESIS_HASH } from '../core/chain.js';
 import { digestState, type Json } from '../core/json.js';
 import { replay } from '../core/replay.js';
 import type { Queryable } from '../db/pool.js';
-import { NotFoundError } from '../errors.js';
-import { decodeJson } from '../store/codec.js';
+import { IntegrityError } from '../errors.js';
+import { decodeJsonValue } from '../store/codec.js';
+import type { StoredEvent } from '../store/eventMetadata.js';
 import { readCheckpointRange } from '../store/readCheckpointRange.js';
 import { readEventRange } from '../store/readEventRange.js';
-import type { StoredEvent } from '../store/readEvent.js';
 import { readSessionHead } from '../store/readSessionHead.js';
+import { sessionNotFound } from './liveSession.js';
 
-export class HistoryMismatch extends Error {
-  constructor(
-    readonly version: number,
-    reason: string,
-  ) {
-    super(`version ${version}: ${reason}`);
-  }
+/** What verifyHistory throws at the first disagreement: which version, and what disagrees. */
+function mismatch(version: number, reason: string): IntegrityError {
+  return new IntegrityError(`version ${version}: ${reason}`);
 }
 
 export interface VerifiedVersion {
   event: StoredEvent;
+  /** The patch as stored (a version stored whole: one `add` or `replace` of the root): a value of its own. */
   patch: Operation[];
-  state: Json;
 }
 
 const BATCH = 500;
@@ -31,7 +28,7 @@ const BATCH = 500;
  * Replays a session's whole history from version 1 and checks everything stored against it:
  * versions contiguous from 1, each replayed state against its recorded hash, each checkpoint
  * against the replayed state, each event's prev_hash against the chain, and the head row against
- * the last event. Throws HistoryMismatch at the first disagreement. Calls `visit` with every
+ * the last event. Throws an IntegrityError at the first disagreement. Calls `visit` with every
  * version in order (up to `to`), for listings.
  */
 export async function verifyHistory(
@@ -41,7 +38,7 @@ export async function verifyHistory(
   options: { to?: number; visit?: (version: VerifiedVersion) => void } = {},
 ): Promise<{ versions: number; checkpoints: number }> {
   const head = await readSessionHead(db, tenant, sessionId);
-  if (!head) throw new NotFoundError(`session ${sessionId} does not exist`);
+  if (!head) throw sessionNotFound(sessionId);
   const last = Math.min(options.to ?? head.headVersion, head.headVersion);
   let state: Json = null;
   let chain: Buffer = GENESIS_HASH;
@@ -54,39 +51,42 @@ export async function verifyHistory(
     for (let i = 0; i < to - from + 1; i++) {
       const version = from + i;
       const event = events[i];
-      if (!event || event.version !== version) throw new HistoryMismatch(version, 'missing: versions are not contiguous');
-      if (!event.prevHash.equals(chain)) throw new HistoryMismatch(version, 'prev_hash does not continue the hash chain: history was edited');
+      if (!event || event.version !== version) throw mismatch(version, 'missing: versions are not contiguous');
+      if (!event.prevHash.equals(chain)) throw mismatch(version, 'prev_hash does not continue the hash chain: history was edited');
       const checkpoint = stored.get(version);
       let patch: Operation[];
       if (event.patch) {
-        patch = JSON.parse(await decodeJson(event.patch.encoding, event.patch.body)) as Operation[];
-        if (version === 1) throw new HistoryMismatch(version, 'version 1 must be stored whole');
+        patch = await decodeJsonValue<Operation[]>(event.patch);
+        if (version === 1) throw mismatch(version, 'version 1 must be stored whole');
         try {
-          state = replay(state, [patch]);
+          // The replay changes the state in place and keeps the values the patch adds: it gets a
+          // copy, so the patch handed to `visit` stays what was stored.
+          state = replay(state, [structuredClone(patch)]);
         } catch (error) {
-          throw new HistoryMismatch(version, `the stored patch does not apply to version ${version - 1}: ${(error as Error).message}`);
+          throw mismatch(version, `the stored patch does not apply to version ${version - 1}: ${(error as Error).message}`);
         }
       } else {
-        if (!checkpoint) throw new HistoryMismatch(version, 'stored whole, but there is no checkpoint for it');
-        state = JSON.parse(await decodeJson(checkpoint.encoding, checkpoint.body)) as Json;
-        patch = [{ op: version === 1 ? 'add' : 'replace', path: '', value: state }];
+        if (!checkpoint) throw mismatch(version, 'stored whole, but there is no checkpoint for it');
+        state = await decodeJsonValue<Json>(checkpoint);
+        // A copy: later patches change `state` in place.
+        patch = [{ op: version === 1 ? 'add' : 'replace', path: '', value: structuredClone(state) }];
       }
       const digest = digestState(state);
-      if (!digest.hash.equals(event.stateHash)) throw new HistoryMismatch(version, 'the replayed state does not match the recorded state_hash');
-      if (digest.bytes !== event.stateBytes) throw new HistoryMismatch(version, 'the replayed state does not have the recorded state_bytes');
+      if (!digest.hash.equals(event.stateHash)) throw mismatch(version, 'the replayed state does not match the recorded state_hash');
+      if (digest.bytes !== event.stateBytes) throw mismatch(version, 'the replayed state does not have the recorded state_bytes');
       if (checkpoint) {
         checkpoints++;
-        const body = JSON.parse(await decodeJson(checkpoint.encoding, checkpoint.body)) as Json;
-        if (!digestState(body).hash.equals(event.stateHash)) throw new HistoryMismatch(version, 'the checkpoint differs from the replayed state');
+        const body = await decodeJsonValue<Json>(checkpoint);
+        if (!digestState(body).hash.equals(event.stateHash)) throw mismatch(version, 'the checkpoint differs from the replayed state');
       }
       chain = chainHash(chain, { version, kind: event.kind, createdAt: event.createdAt, stateHash: event.stateHash });
-      options.visit?.({ event, patch, state });
+      options.visit?.({ event, patch });
     }
   }
   if (last === head.headVersion) {
-    if (!head.headStateHash.equals(digestState(state).hash)) throw new HistoryMismatch(last, 'the session head records another state hash');
-    if (!head.headChainHash.equals(chain)) throw new HistoryMismatch(last, 'the session head records another chain hash');
-    if (head.checkpointVersion > last) throw new HistoryMismatch(last, 'the session head names a checkpoint past the head');
+    if (!head.headStateHash.equals(digestState(state).hash)) throw mismatch(last, 'the session head records another state hash');
+    if (!head.headChainHash.equals(chain)) throw mismatch(last, 'the session head records another chain hash');
+    if (head.checkpointVersion > last) throw mismatch(last, 'the session head names a checkpoint past the head');
   }
   return { versions: last, checkpoints };
 }

@@ -1,20 +1,12 @@
 import { execute, type Queryable } from '../db/pool.js';
+import type { EncodedBody } from './codec.js';
+import type { EventFigures } from './eventMetadata.js';
 
-export type EventKind = 'save' | 'patch' | 'restore' | 'fork';
-
-export interface NewEvent {
+export interface NewEvent extends EventFigures {
   tenant: string;
   sessionId: string;
-  version: number;
-  kind: EventKind;
   /** Encoded patch, or undefined when this version is stored whole as a checkpoint. */
-  patch: { encoding: number; body: Buffer } | undefined;
-  ops: number;
-  patchBytes: number;
-  stateBytes: number;
-  stateHash: Buffer;
-  prevHash: Buffer;
-  createdAt: string;
+  patch: EncodedBody | undefined;
   message: string | undefined;
   author: string | undefined;
   sourceSessionId: string | undefined;

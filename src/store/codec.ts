@@ -27,8 +27,17 @@ export async function encodeJson(text: string): Promise<EncodedBody> {
   return { encoding: ENCODING_DEFLATE, body: compressed };
 }
 
-export async function decodeJson(encoding: number, body: Buffer): Promise<string> {
+/** The JSON text of a stored body. */
+export async function decodeJson({ encoding, body }: EncodedBody): Promise<string> {
   if (encoding === ENCODING_JSON) return body.toString('utf8');
   if (encoding === ENCODING_DEFLATE) return (await inflate(body)).toString('utf8');
   throw new Error(`unknown body encoding ${encoding}`);
+}
+
+/**
+ * A stored body parsed: a value of its own on every call. For the operator tools (the request
+ * path keeps states as text); `T` is what the caller knows was stored there.
+ */
+export async function decodeJsonValue<T>(stored: EncodedBody): Promise<T> {
+  return JSON.parse(await decodeJson(stored)) as T;
 }

@@ -1,8 +1,11 @@
+/** The events table: its rows as the reads select them, mapped to EventMetadata and StoredEvent. */
 import { dbInstant } from '../core/time.js';
-import type { EventKind } from './appendEvent.js';
+import type { EncodedBody } from './codec.js';
 
-/** What history shows of an event: never its patch or a state body. */
-export interface EventMetadata {
+export type EventKind = 'save' | 'patch' | 'restore' | 'fork';
+
+/** What every event records about its version, as written and as read. */
+export interface EventFigures {
   version: number;
   kind: EventKind;
   ops: number;
@@ -11,6 +14,10 @@ export interface EventMetadata {
   stateHash: Buffer;
   prevHash: Buffer;
   createdAt: string;
+}
+
+/** What history shows of an event: never its patch or a state body. */
+export interface EventMetadata extends EventFigures {
   message: string | null;
   author: string | null;
   sourceSessionId: string | null;
@@ -54,4 +61,28 @@ export function toEventMetadata(row: EventMetadataRow): EventMetadata {
     sourceVersion: row.source_version,
     storedWhole: Boolean(row.stored_whole),
   };
+}
+
+export interface StoredEvent extends EventMetadata {
+  /** The encoded patch; undefined when the version is stored whole (see checkpoints). */
+  patch: EncodedBody | undefined;
+}
+
+/** The patch columns of an event row. */
+export interface PatchRow {
+  patch: Buffer | null;
+  patch_encoding: number;
+}
+
+export type StoredEventRow = EventMetadataRow & PatchRow;
+
+export const STORED_EVENT_COLUMNS = `${EVENT_METADATA_COLUMNS}, patch, patch_encoding`;
+
+/** The stored patch of an event row, or undefined when the version is stored whole (or the read left it out). */
+export function storedPatch(row: PatchRow): EncodedBody | undefined {
+  return row.patch ? { encoding: row.patch_encoding, body: row.patch } : undefined;
+}
+
+export function toStoredEvent(row: StoredEventRow): StoredEvent {
+  return { ...toEventMetadata(row), patch: storedPatch(row) };
 }

@@ -1,18 +1,18 @@
 import { dbInstant } from '../core/time.js';
 import { selectRows, type Queryable } from '../db/pool.js';
+import type { EncodedBody } from './codec.js';
+import { storedPatch, type PatchRow } from './eventMetadata.js';
 
 export interface EventPatch {
   version: number;
   /** Undefined for the first version of the range, and for versions stored whole. */
-  patch: { encoding: number; body: Buffer } | undefined;
+  patch: EncodedBody | undefined;
   stateHash: Buffer;
   createdAt: string;
 }
 
-interface EventPatchRow {
+interface EventPatchRow extends PatchRow {
   version: number;
-  patch: Buffer | null;
-  patch_encoding: number;
   state_hash: Buffer;
   created_at: string;
 }
@@ -30,7 +30,7 @@ export async function readEventPatches(db: Queryable, tenant: string, sessionId:
   );
   return rows.map((row) => ({
     version: row.version,
-    patch: row.patch ? { encoding: row.patch_encoding, body: row.patch } : undefined,
+    patch: storedPatch(row),
     stateHash: row.state_hash,
     createdAt: dbInstant(row.created_at),
   }));

@@ -1,13 +1,16 @@
 import { execute, type Queryable } from '../db/pool.js';
 import type { EncodedBody } from './codec.js';
 
-export async function writeCheckpoint(
-  db: Queryable,
-  tenant: string,
-  sessionId: string,
-  version: number,
-  state: EncodedBody,
-): Promise<void> {
+export interface NewCheckpoint {
+  tenant: string;
+  sessionId: string;
+  version: number;
+  /** The whole state at that version, encoded. */
+  state: EncodedBody;
+}
+
+export async function writeCheckpoint(db: Queryable, checkpoint: NewCheckpoint): Promise<void> {
+  const { tenant, sessionId, version, state } = checkpoint;
   await execute(
     db,
     'INSERT INTO checkpoints (tenant, session_id, version, encoding, body) VALUES (?, ?, ?, ?, ?)',

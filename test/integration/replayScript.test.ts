@@ -38,6 +38,25 @@ describe('replay script (npm run replay)', function () {
     expect(json.map((entry) => entry.version)).to.deep.equal([1, 2, 3]);
   });
 
+  it('--json prints exactly the patch stored at each version, versions stored whole included', async () => {
+    const printed = JSON.parse((await replay('ops', '--json')).stdout) as Array<{ version: number; patch: unknown }>;
+    expect(printed.map((entry) => entry.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const entry of printed) {
+      const stored = await server.api.request('GET', '/v1/sessions/{sid}/versions/{n}', { params: { sid: 'ops', n: entry.version } });
+      expect(entry.patch, `version ${entry.version}`).to.deep.equal(stored.body.patch);
+    }
+    // Version 1 is stored whole: its patch is the first state itself, not what the state became later.
+    expect(printed[0]!.patch).to.deep.equal([{ op: 'add', path: '', value: { turn: 1, notes: 'n'.repeat(500), log: ['line 0'] } }]);
+
+    // A value a patch adds, changed by a later patch, prints as it was added.
+    for (const n of [1, 2]) {
+      await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'objects' }, json: { notes: 'n'.repeat(500), items: n === 1 ? [] : [{ n: 1 }] } });
+    }
+    await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'objects' }, json: { notes: 'n'.repeat(500), items: [{ n: 2 }] } });
+    const objects = JSON.parse((await replay('objects', '--json')).stdout) as Array<{ version: number; patch: unknown }>;
+    expect(objects[1]!.patch).to.deep.equal([{ op: 'add', path: '/items/0', value: { n: 1 } }]);
+  });
+
   it('exits non-zero at the first mismatch, saying which version and what disagrees', async () => {
     await db.pool.query("UPDATE events SET state_hash = UNHEX(SHA2('forged', 256)) WHERE session_id = 'ops' AND version = 5");
     const failed = (await replay('ops', '--verify').catch((error: unknown) => error)) as { code: number; stderr: string; stdout: string };

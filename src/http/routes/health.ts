@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type Router from '@koa/router';
-import { appliedMigrations, migrationNames } from '../../db/migrate.js';
+import { migrationNames, migrationStatus } from '../../db/migrate.js';
 import type { StorageProblem } from '../../db/localMariadb.js';
 import type { Pool } from '../../db/pool.js';
 import { databaseUnavailable } from '../../db/errors.js';
@@ -16,9 +16,6 @@ export const STORAGE_UNAVAILABLE: Record<StorageProblem['reason'], string> = {
   missing: "the database's data folder is missing: writes are refused until it is back",
   full: 'the disk holding the database is full: writes are refused until space is freed',
 };
-
-/** MariaDB's "table doesn't exist": here, the migrations table of a database never migrated. */
-const ER_NO_SUCH_TABLE = 1146;
 
 /** Liveness, readiness and the contract: open to everyone. */
 export function healthRoutes(
@@ -46,19 +43,15 @@ export function healthRoutes(
       reported = problem?.reason;
     }
     if (problem) throw new ServiceUnavailableError(STORAGE_UNAVAILABLE[problem.reason]);
-    let applied: string[];
+    let status: { applied: string[]; pending: string[] };
     try {
-      applied = await appliedMigrations(pool);
+      status = await migrationStatus(pool, expected);
     } catch (error) {
       // Callers get fixed text; the driver's message (paths, users, hosts) goes to the log only.
-      if ((error as { errno?: number }).errno === ER_NO_SUCH_TABLE) {
-        applied = [];
-      } else {
-        logger.warn('not ready: the database did not answer the readiness query', { error });
-        throw new ServiceUnavailableError(databaseUnavailable(error)?.detail ?? 'the database is not reachable');
-      }
+      logger.warn('not ready: the database did not answer the readiness query', { error });
+      throw new ServiceUnavailableError(databaseUnavailable(error)?.detail ?? 'the database is not reachable');
     }
-    const pending = expected.filter((name) => !applied.includes(name));
+    const { applied, pending } = status;
     if (pending.length > 0) throw new ServiceUnavailableError(`migrations not applied yet: ${pending.join(', ')}`);
     c.body = { status: 'ready', migrations: applied.length };
   });

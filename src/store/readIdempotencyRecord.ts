@@ -1,5 +1,6 @@
-import { execute, selectRows, type Queryable } from '../db/pool.js';
+import { selectRows, type Queryable } from '../db/pool.js';
 
+/** The first answer to a write sent with an Idempotency-Key, and what identified that write. */
 export interface IdempotencyRecord {
   requestHash: Buffer;
   status: number;
@@ -19,20 +20,4 @@ export async function readIdempotencyRecord(
   );
   const row = rows[0];
   return row && { requestHash: row.request_hash, status: row.status, response: row.response };
-}
-
-export async function writeIdempotencyRecord(
-  db: Queryable,
-  tenant: string,
-  sessionId: string,
-  key: string,
-  record: IdempotencyRecord,
-  createdAt: string,
-): Promise<void> {
-  await execute(
-    db,
-    `INSERT INTO idempotency_keys (tenant, session_id, idempotency_key, request_hash, status, response, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [tenant, sessionId, key, record.requestHash, record.status, record.response, createdAt],
-  );
 }

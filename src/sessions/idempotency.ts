@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, type Json } from '../core/json.js';
+import type { Queryable } from '../db/pool.js';
+import { UnprocessableError } from '../errors.js';
+import { readIdempotencyRecord } from '../store/readIdempotencyRecord.js';
+import type { SessionHead } from '../store/sessionHead.js';
+import { writeIdempotencyRecord } from '../store/writeIdempotencyRecord.js';
+
+/** A write sent with an Idempotency-Key, and what identifies the request for reuse checks. */
+export interface IdempotentRequest {
+  tenant: string;
+  sessionId: string;
+  key: string;
+  requestHash: Buffer;
+}
+
+/**
+ * The request behind an Idempotency-Key (undefined without one). `kind` and `fingerprint` identify
+ * the request: the same key with another kind, session or fingerprint is a different request.
+ */
+export function idempotentRequest(
+  key: string | undefined,
+  request: { tenant: string; sessionId: string; kind: string; fingerprint: Json },
+): IdempotentRequest | undefined {
+  if (key === undefined) return undefined;
+  const requestHash = createHash('sha256').update(canonicalJson([request.kind, request.sessionId, request.fingerprint])).digest();
+  return { tenant: request.tenant, sessionId: request.sessionId, key, requestHash };
+}
+
+/**
+ * The stored first answer when this request was already answered, else undefined; a 422 when its
+ * key was used with a different request. Without a head row there is no record: a purge removes a
+ * session's records with it.
+ */
+export async function firstAnswer(db: Queryable, request: IdempotentRequest | undefined, head: SessionHead | undefined): Promise<string | undefined> {
+  if (!request || !head) return undefined;
+  const record = await readIdempotencyRecord(db, request.tenant, request.sessionId, request.key);
+  if (!record) return undefined;
+  if (!record.requestHash.equals(request.requestHash)) {
+    throw new UnprocessableError('this Idempotency-Key was already used with a different request');
+  }
+  return record.response;
+}
+
+/** Stores the answer to a keyed request, in the transaction that wrote what it answers. */
+export async function recordAnswer(
+  db: Queryable,
+  request: IdempotentRequest | undefined,
+  answer: { status: number; response: string },
+  now: string,
+): Promise<void> {
+  if (!request) return;
+  await writeIdempotencyRecord(db, { ...request, ...answer, createdAt: now });
+}
