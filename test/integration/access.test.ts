@@ -11,6 +11,7 @@ import { projectRoot } from '../../src/paths.js';
 import { apiClient, startTestServer, type ApiResponse, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { spawnServer } from '../helpers/processes.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const run = promisify(execFile);
 
@@ -186,9 +187,15 @@ describe('access: API keys, roles and tenants', function () {
     const fresh = await createKey(db.pool, { tenant: 'default', role: 'read' });
     expect(fresh.key.lastUsedAt).to.equal(null);
     await client(fresh.token).request('GET', '/v1/sessions');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const [rows] = await db.pool.query('SELECT last_used_at FROM api_keys WHERE id = ?', [fresh.key.id]);
-    expect((rows as Array<{ last_used_at: string | null }>)[0]!.last_used_at).to.be.a('string');
+    // The use is recorded after the answer, off the request's path: wait for the row to show it.
+    const lastUsed = await waitFor(
+      async () => {
+        const [rows] = await db.pool.query('SELECT last_used_at FROM api_keys WHERE id = ?', [fresh.key.id]);
+        return (rows as Array<{ last_used_at: string | null }>)[0]!.last_used_at;
+      },
+      { what: 'the key row to record its use', timeout: 10_000 },
+    );
+    expect(lastUsed).to.be.a('string');
     await db.pool.query('DELETE FROM api_keys WHERE id = ?', [fresh.key.id]);
   });
 
