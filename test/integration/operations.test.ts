@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { spawnServerProcess, type ServerProcess } from '../../scripts/lib/serverProcess.js';
 import { LOCK_FILE } from '../../src/db/dataFolderLock.js';
@@ -168,7 +167,8 @@ describe('operating one checkout', function () {
       expect(status, text).to.equal(201);
       expect(JSON.parse(text)).to.include({ session_id: 'in-flight', version: 1, changed: true });
 
-      expect(await Promise.race([server.exited, sleep(30_000, 'still running')])).to.equal(0);
+      await waitFor(() => server.child.exitCode !== null || server.child.signalCode !== null, { what: '`npm start` to exit after SIGTERM', timeout: 30_000 });
+      expect(await server.exited).to.equal(0);
       expect(processesOnDataDir(dataDir)).to.deep.equal({ servers: [], mariadbs: [] });
       expect(server.log()).to.match(/"message":"stopped the local MariaDB"/);
 
