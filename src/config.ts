@@ -64,7 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
     bootstrapKeyFile: env.BOOTSTRAP_KEY_FILE ? env.BOOTSTRAP_KEY_FILE : join(dataDir, 'default-api-key'),
-    workloadsDir: env.WORKLOADS_DIR ? env.WORKLOADS_DIR : resolve(projectRoot, '..', 'shared', 'workloads'),
+    workloadsDir: resolve(env.WORKLOADS_DIR ? env.WORKLOADS_DIR : join(projectRoot, '..', 'shared', 'workloads')),
   };
 }
 

@@ -82,6 +82,8 @@ export interface TestServer {
   /** That key, for requests made without the client. */
   token: string;
   baseUrl: string;
+  /** The Node HTTP server, for tests that watch a request arrive and its body being read. */
+  http: Server;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startTestServer(pool: Pool, config: Partial<AppConfig> = {
     api: apiClient(baseUrl, token),
     token,
     baseUrl,
+    http: server,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { basename, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnServerProcess, type ServerProcess as BareServerProcess } from '../../scripts/lib/serverProcess.js';
 import { apiClient, type Api } from './api.js';
+import { waitFor } from './waitFor.js';
 
 export interface ServerProcess extends BareServerProcess {
   /** A spec-checked client, with the given key. */
@@ -42,7 +43,7 @@ export async function killProcessesOnDataDir(dataDir: string): Promise<void> {
   const { servers, mariadbs } = processesOnDataDir(dataDir);
   for (const pid of servers) kill(pid, 'SIGKILL');
   for (const pid of mariadbs) kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100 && [...servers, ...mariadbs].some(isRunning); i++) await sleep(50);
+  await waitFor(() => ![...servers, ...mariadbs].some(isRunning), { what: `the processes on ${dataDir} to end after SIGKILL`, timeout: 5000 });
 }
 
 function kill(pid: number, signal: NodeJS.Signals): void {
@@ -56,4 +57,16 @@ function kill(pid: number, signal: NodeJS.Signals): void {
 function isRunning(pid: number): boolean {
   const state = readProc(pid, 'stat');
   return state !== undefined && !/^\d+ \(.*\) Z/.test(state);
+}
+
+/** Whether a connection to this loopback port is refused: nothing listens there (any more). */
+export function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }

@@ -11,6 +11,7 @@ import { projectRoot } from '../../src/paths.js';
 import { apiClient, startTestServer, type ApiResponse, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { spawnServer } from '../helpers/processes.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const run = promisify(execFile);
 
@@ -73,13 +74,19 @@ describe('access: API keys, roles and tenants', function () {
     { name: 'DELETE keys/{id}', write: true, send: (t, h) => client(t).request('DELETE', '/v1/keys/{id}', { params: { id: '0123456789ab' }, ...as(t, h) }) },
   ];
 
-  async function defaultTenantUnchanged(): Promise<void> {
+  /** Every key as a refused request could have changed it (its last use aside: reading is using). */
+  async function keyRows(): Promise<unknown[]> {
+    const [rows] = await db.pool.query('SELECT id, tenant, role, secret_hash, description, expires_at, revoked_at FROM api_keys ORDER BY id');
+    return rows as unknown[];
+  }
+
+  /** The session as the fixture wrote it, and the keys as they were when the test began. */
+  async function defaultTenantUnchanged(keysBefore: unknown[]): Promise<void> {
     const [events] = await db.pool.query("SELECT COUNT(*) AS n FROM events WHERE tenant = 'default' AND session_id = 'private'");
     expect(Number((events as Array<{ n: number }>)[0]!.n)).to.equal(2);
     const state = await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'private' } });
     expect(state.body).to.deep.equal({ secret: 'default tenant data', v: 2 });
-    const [keys] = await db.pool.query('SELECT COUNT(*) AS n FROM api_keys');
-    expect(Number((keys as Array<{ n: number }>)[0]!.n), "keys").to.equal(6);
+    expect(await keyRows(), 'keys').to.deep.equal(keysBefore);
   }
 
   const unauthorized: Array<[string, () => string | undefined, Record<string, string>]> = [
@@ -93,25 +100,28 @@ describe('access: API keys, roles and tenants', function () {
   ];
   for (const [label, token, headers] of unauthorized) {
     it(`${label}: 401 with WWW-Authenticate on every /v1 route, nothing written`, async () => {
+      const keys = await keyRows();
       for (const route of routes) {
         const response = await route.send(token(), headers);
         expect(response.status, `${route.name}`).to.equal(401);
         expect(response.headers.get('www-authenticate'), route.name).to.match(/^Bearer realm="session-store"/);
       }
-      await defaultTenantUnchanged();
+      await defaultTenantUnchanged(keys);
     });
   }
 
   it('a read key reads (200) and is refused every write (403), nothing written', async () => {
+    const keys = await keyRows();
     for (const route of routes) {
       const response = await route.send(tokens.read);
       if (route.name.includes('keys')) expect(response.status, route.name).to.equal(403);
       else expect(response.status, route.name).to.equal(route.write ? 403 : 200);
     }
-    await defaultTenantUnchanged();
+    await defaultTenantUnchanged(keys);
   });
 
   it("another tenant's key sees the session as not existing on every route, and leaks nothing", async () => {
+    const keys = await keyRows();
     const expected: Record<string, number> = {
       'GET state': 404, 'HEAD state': 404, 'GET state ?version': 404, 'GET history': 404, 'GET versions/{n}': 404,
       'GET diff': 404, 'GET sessions': 200, 'PUT state': 412, 'PATCH state': 404, 'POST restore': 404,
@@ -131,7 +141,7 @@ describe('access: API keys, roles and tenants', function () {
     expect(own.headers.get('idempotent-replayed')).to.equal(null);
     expect((await client(tokens.foreign).request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'private' } })).body).to.deep.equal({ mine: true });
     await client(tokens.foreign).request('DELETE', '/v1/sessions/{sid}', { params: { sid: 'private' }, query: { purge: true } });
-    await defaultTenantUnchanged();
+    await defaultTenantUnchanged(keys);
   });
 
   it('stores keys only as hashes', async () => {
@@ -190,9 +200,15 @@ describe('access: API keys, roles and tenants', function () {
     const fresh = await createKey(db.pool, { tenant: 'default', role: 'read' });
     expect(fresh.key.lastUsedAt).to.equal(null);
     await client(fresh.token).request('GET', '/v1/sessions');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const [rows] = await db.pool.query('SELECT last_used_at FROM api_keys WHERE id = ?', [fresh.key.id]);
-    expect((rows as Array<{ last_used_at: string | null }>)[0]!.last_used_at).to.be.a('string');
+    // The use is recorded after the answer, off the request's path: wait for the row to show it.
+    const lastUsed = await waitFor(
+      async () => {
+        const [rows] = await db.pool.query('SELECT last_used_at FROM api_keys WHERE id = ?', [fresh.key.id]);
+        return (rows as Array<{ last_used_at: string | null }>)[0]!.last_used_at;
+      },
+      { what: 'the key row to record its use', timeout: 10_000 },
+    );
+    expect(lastUsed).to.be.a('string');
     await db.pool.query('DELETE FROM api_keys WHERE id = ?', [fresh.key.id]);
   });
 
@@ -229,9 +245,11 @@ describe('access: keys CLI, revocation across processes, first-start key', funct
   const cli = (...args: string[]) => run(process.execPath, [keysScript, ...args], { env: { ...process.env, DATABASE_URL: formatDatabaseUrl(db.target) } });
 
   it('creates on the first start, with no keys at all, one write key for tenant default in an owner-only file it names in the log', async () => {
+    // A database of its own: it has no keys whichever tests ran before.
+    const empty = await createTestDatabase();
     const file = join(tmpdir(), `first-start-key-${process.pid}`);
     rmSync(file, { force: true });
-    const env = { DATABASE_URL: formatDatabaseUrl(db.target), BOOTSTRAP_KEY_FILE: file };
+    const env = { DATABASE_URL: formatDatabaseUrl(empty.target), BOOTSTRAP_KEY_FILE: file };
     const [first, second] = await Promise.all([spawnServer(env), spawnServer(env)]);
     try {
       const token = readFileSync(file, 'utf8').trim();
@@ -239,13 +257,14 @@ describe('access: keys CLI, revocation across processes, first-start key', funct
       const logs = first.log() + second.log();
       expect(logs).to.include(file);
       expect(logs).not.to.include(token);
-      const [rows] = await db.pool.query('SELECT tenant, role FROM api_keys');
+      const [rows] = await empty.pool.query('SELECT tenant, role FROM api_keys');
       expect(rows).to.deep.equal([{ tenant: 'default', role: 'write' }]);
       const saved = await apiClient(first.baseUrl, token).request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'hello' }, json: { ok: 1 } });
       expect(saved.status).to.equal(201);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
       rmSync(file, { force: true });
+      await empty.drop();
     }
   });
 

@@ -1,10 +1,13 @@
 import { expect } from 'chai';
+import mysql from 'mysql2/promise';
 import { createKey } from '../../src/access/keys.js';
 import { digestState } from '../../src/core/json.js';
+import { connectionOptions } from '../../src/db/pool.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { spawnServer, type ServerProcess } from '../helpers/processes.js';
+import { refusesConnections, spawnServer, type ServerProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const STATE = '/v1/sessions/{sid}/state';
 
@@ -120,21 +123,45 @@ describe('lifecycle of the server process', function () {
     await db.drop();
   });
 
-  it('SIGTERM lets saves in flight finish: every answered save is stored, and the process exits 0', async () => {
+  it('SIGTERM lets saves in flight finish: saves waiting inside their transaction when the signal lands are all stored and answered 201, and the process exits 0', async () => {
     const server = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) }, token);
     const sid = 'shutdown';
-    const inFlight = Array.from({ length: 30 }, (_, i) =>
-      server.api.request('PUT', STATE, { params: { sid }, json: { i, blob: 'x'.repeat(20_000) } }).catch((error: Error) => error),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 15));
-    server.child.kill('SIGTERM');
-    const results = await Promise.all(inFlight);
-    expect(await server.exited).to.equal(0);
-    const answered = results.filter((r): r is Exclude<typeof r, Error> => !(r instanceof Error));
-    expect(answered.length).to.be.greaterThan(0);
-    for (const response of answered) expect(response.status).to.equal(201);
+    expect((await server.api.request('PUT', STATE, { params: { sid }, json: { i: 0 } })).status).to.equal(201);
+    // Hold the session's head row: each save then waits on it inside its transaction, provably in
+    // flight (the database lists its locking read as running) until the test lets it go.
+    const holder = await mysql.createConnection(connectionOptions(db.target));
+    try {
+      await holder.query('START TRANSACTION');
+      await holder.query("SELECT * FROM sessions WHERE tenant = 'default' AND session_id = ? FOR UPDATE", [sid]);
+      const saves = 4;
+      const inFlight = Array.from({ length: saves }, (_, i) =>
+        server.api.request('PUT', STATE, { params: { sid }, json: { i: i + 1, blob: 'x'.repeat(20_000) } }),
+      );
+      await waitFor(
+        async () => {
+          const [rows] = await holder.query(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND IN ('Query', 'Execute') AND INFO LIKE '%FOR UPDATE%' AND ID <> CONNECTION_ID()",
+            [db.target.database],
+          );
+          return Number((rows as Array<{ n: number }>)[0]!.n) === saves;
+        },
+        { what: `${saves} saves waiting on the session's lock` },
+      );
+      server.child.kill('SIGTERM');
+      const { port } = new URL(server.baseUrl);
+      await waitFor(() => refusesConnections(Number(port)), { what: 'the server to stop accepting connections (the signal acted on)' });
+      await holder.query('ROLLBACK');
+
+      const results = await Promise.all(inFlight);
+      expect(results.map((r) => r.status)).to.deep.equal(Array(saves).fill(201));
+      expect(results.map((r) => r.body.version as number).sort((a, b) => a - b)).to.deep.equal([2, 3, 4, 5]);
+      expect(await server.exited).to.equal(0);
+    } finally {
+      await holder.end();
+      await server.stop('SIGKILL');
+    }
     const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
-    expect(Number((rows as Array<{ n: number }>)[0]!.n)).to.be.at.least(answered.length);
+    expect(Number((rows as Array<{ n: number }>)[0]!.n)).to.equal(5);
     await verifyHistory(db.pool, 'default', sid);
   });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { migrationNames } from '../../src/db/migrate.js';
 import { openapiPath } from '../../src/paths.js';
 import { startTestServer, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -38,7 +39,23 @@ describe('contract: the router and openapi.yaml', () => {
     expect((await server.api.request('GET', '/readyz')).body.status).to.equal('ready');
   });
 
-  it('is not ready before the migrations are applied', async () => {
+  it('is not ready while a migration is pending, and says so', async () => {
+    const pending = await createTestDatabase();
+    const unready = await startTestServer(pending.pool, {}, { withKey: false });
+    try {
+      await pending.pool.query('DELETE FROM schema_migrations WHERE name = ?', [migrationNames().at(-1)]);
+      const response = await unready.api.request('GET', '/readyz');
+      expect(response.status).to.equal(503);
+      expect(response.body.detail).to.match(/^migrations not applied/);
+    } finally {
+      await unready.close();
+      await pending.drop();
+    }
+  });
+
+  // Issue 14, defect 3: this said "the database is not reachable: Table '…schema_migrations'
+  // doesn't exist" to anyone.
+  it('says migrations are not applied, not that the database is unreachable, on a database no migration ever ran on', async () => {
     const bare = await createTestDatabase({ migrated: false });
     const unready = await startTestServer(bare.pool, {}, { withKey: false });
     try {

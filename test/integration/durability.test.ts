@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { digestState } from '../../src/core/json.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startLocalMariadb } from '../../src/db/localMariadb.js';
@@ -10,6 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { startTestServer } from '../helpers/api.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 describe('durability: a crash of the database loses no acknowledged save', function () {
   this.timeout(300_000);
@@ -27,21 +27,28 @@ describe('durability: a crash of the database loses no acknowledged save', funct
       const server = await startTestServer(pool);
       const acknowledged = new Map<number, string>();
       let stop = false;
+      let killed = false;
+      // Writers that had a save refused after the kill: the crash reached them mid-stream.
+      const cutOff = new Set<number>();
       const writers = Array.from({ length: 4 }, async (_, w) => {
         for (let i = 0; !stop; i++) {
+          const sentAfterKill = killed;
           try {
             const state = { writer: w, i, note: 'x'.repeat(500) };
             const response = await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'crash-test' }, json: state });
             if (response.status === 201) acknowledged.set(response.body.version, digestState(state).hash.toString('hex'));
+            else if (sentAfterKill) cutOff.add(w);
           } catch {
             // the database went away mid-request: that save was not acknowledged
+            if (sentAfterKill) cutOff.add(w);
           }
         }
       });
-      await sleep(1500);
+      await waitFor(() => acknowledged.size >= 20, { what: '20 acknowledged saves before the crash', timeout: 60_000 });
       const pid = Number(readFileSync(join(dataDir, 'run', 'mariadb.pid'), 'utf8'));
       process.kill(pid, 'SIGKILL');
-      await sleep(300);
+      killed = true;
+      await waitFor(() => cutOff.size === 4, { what: 'every writer to have a save refused by the killed database' });
       stop = true;
       await Promise.all(writers);
       await server.close();

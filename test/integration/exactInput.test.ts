@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { startTestServer, type Api, type ApiResponse, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const STATE = '/v1/sessions/{sid}/state';
 const HISTORY = '/v1/sessions/{sid}/history';
@@ -148,15 +150,20 @@ describe('input is kept exactly or refused', () => {
     it('survives clients that hang up in the middle of a plain or compressed body, and a large corrupt body', async () => {
       const { port } = new URL(server.baseUrl);
       for (const encoding of ['identity', 'gzip', 'br']) {
+        const arrived = new Promise<IncomingMessage>((resolve) => server.http.once('request', resolve));
         const socket = connect(Number(port), '127.0.0.1');
         await new Promise<void>((resolve) => socket.once('connect', resolve));
         const partial = encoding === 'gzip' ? gzipSync(randomBytes(50_000)) : encoding === 'br' ? brotliCompressSync(randomBytes(50_000)) : randomBytes(50_000);
-        socket.write(
+        const head =
           `PUT /v1/sessions/${newSid()}/state HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token}\r\n` +
-            `Content-Type: application/json\r\nContent-Encoding: ${encoding}\r\nContent-Length: 100000\r\n\r\n`,
-        );
+          `Content-Type: application/json\r\nContent-Encoding: ${encoding}\r\nContent-Length: 100000\r\n\r\n`;
+        socket.write(head);
         socket.write(partial.subarray(0, 20_000));
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Hang up once the server reads the body (after the key check) and has taken in all that was sent.
+        const request = await arrived;
+        await waitFor(() => request.readableFlowing === true && request.socket.bytesRead >= Buffer.byteLength(head) + 20_000, {
+          what: `the server to be reading the ${encoding} body`,
+        });
         socket.destroy();
       }
       const sid = newSid();

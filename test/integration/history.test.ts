@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { startTestServer, type Api, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { generator, prng } from '../helpers/random.js';
+import { waitFor } from '../helpers/waitFor.js';
 import type { Json } from '../../src/core/json.js';
 
 const STATE = '/v1/sessions/{sid}/state';
@@ -159,7 +159,16 @@ describe('history: versions, instants, diff, restore, fork, delete, list', () =>
     it('restores by instant, answers unchanged when the head already equals it', async () => {
       const sid = newSid();
       const first = await save(sid, { n: 1 });
-      await sleep(5);
+      // Event times come from the database's clock: let it pass the first save's instant, so the
+      // second save's is later and the instant names version 1 alone.
+      const firstInstant = (first.body.created_at as string).replace('T', ' ').replace('Z', '');
+      await waitFor(
+        async () => {
+          const [rows] = await db.pool.query('SELECT UTC_TIMESTAMP(6) > ? AS later', [firstInstant]);
+          return Number((rows as Array<{ later: number }>)[0]!.later) === 1;
+        },
+        { what: "the database's clock to pass the first save's instant" },
+      );
       await save(sid, { n: 2 });
       const restored = await api.request('POST', '/v1/sessions/{sid}/restore', { params: { sid }, json: { at: first.body.created_at } });
       expect(restored.body).to.include({ version: 3, restored_from: 1 });

@@ -36,7 +36,14 @@ describe('robustness: nothing a client sends gets a 500', function () {
         default: return JSON.stringify(gen.scalar());
       }
     };
-    let answered = 0;
+    // Every table a request could write (not the keys: a request's key records its use).
+    const [tables] = await db.pool.query(
+      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN ('api_keys', 'schema_migrations')",
+    );
+    const checksumSql = `CHECKSUM TABLE ${(tables as Array<{ name: string }>).map((table) => `\`${table.name}\``).join(', ')}`;
+    const stored = async (): Promise<string> => JSON.stringify((await db.pool.query(checksumSql))[0]);
+    let before = await stored();
+    const statuses = new Map<number, number>();
     for (let i = 0; i < 1500; i++) {
       const method = gen.pick(['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS']);
       const path = random() < 0.05 ? gen.pick(['/', '/v1', '/v1/sessions/', '/healthz/x', '/openapi.json']) : `/v1/sessions/${gen.pick(sids)}${gen.pick(tails)}`;
@@ -54,9 +61,19 @@ describe('robustness: nothing a client sends gets a 500', function () {
         expect(response.headers.get('content-type'), `${method} ${path}`).to.match(/^application\/problem\+json/);
         expect(JSON.parse(text)).to.include.keys('type', 'title', 'status', 'detail');
       }
-      answered++;
+      // A refused request writes nothing.
+      const after = await stored();
+      if (response.status >= 400) expect(after, `${method} ${path} -> ${response.status} changed what is stored`).to.equal(before);
+      before = after;
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
     }
-    expect(answered).to.equal(1500);
+    // The requests reached every layer: routing, keys, input checks, and the handlers behind them.
+    const count = (...wanted: number[]): number => wanted.reduce((sum, status) => sum + (statuses.get(status) ?? 0), 0);
+    const seen = JSON.stringify(Object.fromEntries(statuses));
+    expect(count(404, 405), `routing refusals among ${seen}`).to.be.at.least(100);
+    expect(count(401), `key refusals among ${seen}`).to.be.at.least(10);
+    expect(count(400, 413, 415, 422), `input refusals among ${seen}`).to.be.at.least(100);
+    expect(count(200, 201, 204), `answers from the handlers among ${seen}`).to.be.at.least(100);
     // The session the requests aimed at is still whole.
     const { verifyHistory } = await import('../../src/sessions/verifyHistory.js');
     await verifyHistory(db.pool, 'default', 'target');

@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { createKey } from '../../src/access/keys.js';
 import { databaseUnavailable } from '../../src/db/errors.js';
@@ -16,6 +15,7 @@ import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { apiClient, startTestServer, type Api, type ApiResponse, type TestServer } from '../helpers/api.js';
 import { startCuttingProxy } from '../helpers/cuttingProxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 /** A 503 the clients retry: a problem, with Retry-After in whole seconds. */
 function expectUnavailable(response: ApiResponse, what: string): void {
@@ -110,11 +110,7 @@ describe('unavailable: a database that cannot serve is a 503 with Retry-After, n
 
     /** Ready again by itself (no server restart), then every route as before the outage. */
     async function expectServedAgain(round: (typeof rounds)[number]): Promise<void> {
-      const deadline = Date.now() + 30_000;
-      while ((await server.api.request('GET', '/readyz')).status !== 200) {
-        if (Date.now() > deadline) throw new Error('/readyz did not recover once MariaDB was back');
-        await sleep(200);
-      }
+      await waitFor(async () => (await server.api.request('GET', '/readyz')).status === 200, { what: '/readyz to answer 200 once MariaDB was back', timeout: 30_000 });
       for (const route of everyRoute(server.api, admin, round)) {
         const response = await route.send();
         expect(route.succeeds, `${route.name} once MariaDB is back: ${response.status} ${response.text}`).to.include(response.status);
@@ -160,6 +156,9 @@ describe('unavailable: a database that cannot serve is a 503 with Retry-After, n
       // Writers in flight when MariaDB is SIGKILLed: each gets its version or a 503, nothing else.
       const statuses: number[] = [];
       let stop = false;
+      // Per writer: saves stored before the kill, and saves refused once it was killed.
+      const stored = [0, 0, 0];
+      const refused = [0, 0, 0];
       const writers = Array.from({ length: 3 }, async (_, w) => {
         for (let i = 0; !stop; i++) {
           const response = await fetch(`${server.baseUrl}/v1/sessions/writer-${w}/state`, {
@@ -169,11 +168,13 @@ describe('unavailable: a database that cannot serve is a 503 with Retry-After, n
           });
           await response.text();
           statuses.push(response.status);
+          if (response.status === 201) stored[w]!++;
+          if (response.status === 503) refused[w]!++;
         }
       });
-      await sleep(500);
+      await waitFor(() => stored.every((n) => n >= 3), { what: 'each writer to have saves stored' });
       process.kill(Number(readFileSync(join(dataDir, 'run', 'mariadb.pid'), 'utf8')), 'SIGKILL');
-      await sleep(1000);
+      await waitFor(() => refused.every((n) => n >= 1), { what: 'each writer to have a save refused by the killed MariaDB' });
       stop = true;
       await Promise.all(writers);
       expect(statuses).to.include(201);

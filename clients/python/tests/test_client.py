@@ -78,9 +78,12 @@ class ClientTest(unittest.TestCase):
         self.assertIn("session id", bad.exception.detail)
         with self.assertRaises(Unauthorized):
             Client(BASE_URL, "sst_0123456789ab_" + "A" * 43).load(sid)
-        with self.assertRaises(Unprocessable):
-            self.client.save(sid, {"a": 3}, idempotency_key="reused")
+        stored = self.client.save(sid, {"a": 3}, idempotency_key="reused")
+        self.assertEqual((stored["version"], stored["changed"]), (2, True))
+        with self.assertRaises(Unprocessable) as reused:
             self.client.save(sid, {"a": 4}, idempotency_key="reused")
+        self.assertEqual(reused.exception.status, 422)
+        self.assertEqual(self.client.load(sid), {"a": 3})
 
 
 class _Proxy(http.server.BaseHTTPRequestHandler):
