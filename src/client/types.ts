@@ -1,80 +1,26 @@
-/** The API's own shapes (openapi.yaml), for clients. */
+/** The API's own shapes, for clients: openapi.yaml's, as openapi-typescript derives them (src/contract/types.ts). */
+import type { components } from '../contract/types.js';
 import type { Json } from '../core/json.js';
 
 export type { Json };
 
-export type EventKind = 'save' | 'patch' | 'restore' | 'fork';
+type Schemas = components['schemas'];
 
-export interface JsonPatchOperation {
-  op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
-  path: string;
-  from?: string;
-  value?: Json;
-}
-
-export interface ForkSource {
-  session_id: string;
-  version: number;
-}
-
+export type EventKind = Schemas['Kind'];
+export type JsonPatchOperation = Schemas['JsonPatchOperation'];
+export type ForkSource = Schemas['ForkSource'];
 /** The answer to every write (PUT, PATCH, restore, fork). */
-export interface WriteAnswer {
-  session_id: string;
-  version: number;
-  created_at: string;
-  changed: boolean;
-  kind: EventKind;
-  ops: number;
-  patch_bytes: number;
-  state_bytes: number;
-  state_hash: string;
-  restored_from?: number;
-  forked_from?: ForkSource;
-}
+export type WriteAnswer = Schemas['WriteAnswer'];
+export type HistoryItem = Schemas['HistoryItem'];
+export type HistoryPage = Schemas['HistoryPage'];
+export type VersionDetail = Schemas['VersionDetail'];
+export type SessionItem = Schemas['SessionItem'];
+export type SessionPage = Schemas['SessionPage'];
 
-export interface HistoryItem {
-  version: number;
-  created_at: string;
-  kind: EventKind;
-  ops: number;
-  patch_bytes: number;
-  state_bytes: number;
-  state_hash: string;
-  message?: string;
-  author?: string;
-  restored_from?: number;
-  forked_from?: ForkSource;
-}
-
-export interface HistoryPage {
-  items: HistoryItem[];
-  next: number | null;
-}
-
-export interface VersionDetail extends HistoryItem {
-  prev_hash: string;
-  patch: JsonPatchOperation[];
-}
-
-export interface SessionItem {
-  session_id: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  state_bytes: number;
-}
-
-export interface SessionPage {
-  items: SessionItem[];
-  next: string | null;
-}
-
-/** RFC 9457 problem details, as every error answer carries. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  current_version?: number | null;
-  [extension: string]: unknown;
-}
+/**
+ * RFC 9457 problem details, as every error answer carries, with the members some add (a 412's
+ * `current_version`, the failing `operation` of a patch) and any others a later server may add.
+ */
+export type Problem = Schemas['Problem'] &
+  Partial<components['responses']['PreconditionFailed']['content']['application/problem+json']> &
+  Partial<components['responses']['PayloadTooLarge']['content']['application/problem+json']> & { [extension: string]: unknown };

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Operation } from 'fast-json-patch';
 import { diff } from './diff.js';
 import { findInexactNumber } from './exactNumbers.js';
-import { canonicalJson, digestState, inspectJson, jsonEqual, type Json } from './json.js';
-import { applyPatch, parsePointer, PatchConflictError } from './jsonPatch.js';
+import { canonicalJson, digestState, inspectJson, jsonEqual, type Json, type JsonObject } from './json.js';
+import { describeFailure, pointer, schemaValidator } from './contract.js';
+import { applyPatch, PatchConflictError } from './jsonPatch.js';
 
 /**
  * The CPU-heavy work on states, as pure functions from JSON text to JSON text: parsing and
@@ -87,44 +88,30 @@ export interface IngestedPatch {
   hash: string;
 }
 
-const OPERATIONS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+const JSON_PATCH = pointer('components', 'schemas', 'JsonPatch');
 
 /**
- * An RFC 6902 patch sent by a client (PATCH): parsed and checked operation by operation. Members
- * an operation does not define are ignored (RFC 6902 §4); a pointer through `__proto__` is
- * refused, as that key is everywhere else.
+ * An RFC 6902 patch sent by a client (PATCH): parsed, and checked against openapi.yaml's JsonPatch
+ * schema (the operations, their pointers, the members each needs). Members an operation does not
+ * define are ignored (RFC 6902 §4): they are dropped here, so they neither are stored nor tell two
+ * requests apart for Idempotency-Key.
  */
 export function ingestPatch(input: { text: string; limits: StateLimits }): TaskResult<IngestedPatch> {
   // An operation adds two levels (the array and the operation object) around the values it carries.
   const parsed = parseJsonDocument(input.text, input.limits.maxDepth + 2);
   if (!parsed.ok) return parsed;
-  const patch = parsed.value;
-  if (!Array.isArray(patch)) return refuse(400, 'the patch is not an RFC 6902 JSON Patch: it must be an array of operations');
-  const operations: Operation[] = [];
-  for (let index = 0; index < patch.length; index++) {
-    const item = patch[index]!;
-    const bad = (why: string): TaskResult<never> => refuse(400, `the patch is not an RFC 6902 JSON Patch: operation ${index} ${why}`);
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return bad('is not an object');
-    const { op, path, from } = item;
-    if (typeof op !== 'string' || !OPERATIONS.has(op)) return bad('must have "op": one of add, remove, replace, move, copy, test');
-    const pointers: Array<['path' | 'from', Json | undefined]> = [['path', path]];
-    if (op === 'move' || op === 'copy') pointers.push(['from', from]);
-    for (const [name, pointer] of pointers) {
-      if (typeof pointer !== 'string') return bad(`must have "${name}": a JSON Pointer`);
-      const tokens = parsePointer(pointer);
-      if (!tokens) return bad(`has a "${name}" that is not a JSON Pointer (RFC 6901): "${pointer}"`);
-      if (tokens.includes('__proto__')) return bad(`has a "${name}" through "__proto__", which cannot be stored safely`);
-    }
-    const operation: Record<string, Json> = { op, path: path! };
-    if (op === 'move' || op === 'copy') operation.from = from!;
-    if (op === 'add' || op === 'replace' || op === 'test') {
-      if (!Object.prototype.hasOwnProperty.call(item, 'value')) return bad(`(${op}) must have a "value"`);
-      operation.value = item.value!;
-    }
-    operations.push(operation as unknown as Operation);
+  const validate = schemaValidator(JSON_PATCH);
+  if (!validate(parsed.value)) {
+    return refuse(400, `the patch is not an RFC 6902 JSON Patch: ${describeFailure(validate.errors ?? [], { root: 'it', item: 'operation' })}`);
   }
+  const operations = (parsed.value as JsonObject[]).map(({ op, path, from, value }) => {
+    const operation: JsonObject = { op: op!, path: path! };
+    if (op === 'move' || op === 'copy') operation.from = from!;
+    if (op === 'add' || op === 'replace' || op === 'test') operation.value = value!;
+    return operation;
+  });
   const text = JSON.stringify(operations);
-  return ok({ text, hash: createHash('sha256').update(canonicalJson(operations as unknown as Json)).digest('hex') });
+  return ok({ text, hash: createHash('sha256').update(canonicalJson(operations)).digest('hex') });
 }
 
 export interface PlannedVersion extends StateText {

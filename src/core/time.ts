@@ -15,11 +15,26 @@ const LAST_MILLIS = utcMillis(9999, 12, 31, 23, 59, 59);
 
 /**
  * Parses an RFC 3339 date-time (any offset, up to nanoseconds) into a UTC DbInstant, truncated to
- * microseconds, or undefined when it is not one, names no real instant (Feb 30, 25:00...) or
- * falls, once its offset is applied, outside FIRST_INSTANT..LAST_INSTANT
- * (9999-12-31T23:30:00-01:00 is in year 10000 UTC).
+ * microseconds, or undefined when it is not one (isDateTime) or falls, once its offset is applied,
+ * outside FIRST_INSTANT..LAST_INSTANT (9999-12-31T23:30:00-01:00 is in year 10000 UTC).
  */
 export function parseInstant(text: string): DbInstant | undefined {
+  const read = readDateTime(text);
+  if (!read || !(read.millis >= FIRST_MILLIS && read.millis <= LAST_MILLIS)) return undefined;
+  const utc = new Date(read.millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z for years 0000-9999
+  return `${utc.slice(0, 10)} ${utc.slice(11, 19)}.${read.micros}`;
+}
+
+/**
+ * Whether `text` is an RFC 3339 date-time that names a real instant (not Feb 30, not 25:00), in
+ * any range: the `date-time` format of openapi.yaml. The range is parseInstant's to check, since
+ * it holds only once the offset is applied, which a schema cannot say.
+ */
+export function isDateTime(text: string): boolean {
+  return readDateTime(text) !== undefined;
+}
+
+function readDateTime(text: string): { millis: number; micros: string } | undefined {
   const match = RFC3339.exec(text);
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s, fraction = '', zulu, sign, offH, offM] = match;
@@ -41,10 +56,7 @@ export function parseInstant(text: string): DbInstant | undefined {
   // A leap second is read as the last microsecond of its minute.
   const leap = second === 60;
   const millis = utcMillis(year, month, day, hour, minute, leap ? 59 : second) - offsetMinutes * 60_000;
-  if (!(millis >= FIRST_MILLIS && millis <= LAST_MILLIS)) return undefined;
-  const micros = leap ? '999999' : fraction.padEnd(6, '0').slice(0, 6);
-  const utc = new Date(millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z for years 0000-9999
-  return `${utc.slice(0, 10)} ${utc.slice(11, 19)}.${micros}`;
+  return { millis, micros: leap ? '999999' : fraction.padEnd(6, '0').slice(0, 6) };
 }
 
 /** Date.UTC without its reading of years 0-99 as 1900-1999. */

@@ -1,89 +1,163 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { RouterContext } from '@koa/router';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Context } from 'koa';
-import { FIRST_INSTANT, LAST_INSTANT, parseInstant } from '../core/time.js';
+import type { operations } from '../contract/types.js';
+import {
+  describeFailure,
+  HTTP_METHODS,
+  openapi,
+  pointer,
+  resolveRef,
+  schemaValidator,
+  type HttpMethod,
+  type OperationObject,
+  type ParameterObject,
+  type PathItemObject,
+} from '../core/contract.js';
+import { FIRST_INSTANT, LAST_INSTANT, parseInstant, type DbInstant } from '../core/time.js';
 import { ValidationError } from '../errors.js';
 import type { WriteConditions } from '../sessions/writeState.js';
+import { assertNoBody, readJsonBody, readJsonText } from './body.js';
 
-/** JSON Schema (draft 2020-12 subset) for request parts; the same shapes are in openapi.yaml. */
-export const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+/**
+ * Every request is checked against its operation in openapi.yaml: path parameters, query
+ * parameters and headers each against the schema the spec gives it, and small JSON bodies against
+ * the operation's request body schema (states and patches are checked by the state tasks, the
+ * patch against the spec's JsonPatch schema). A failure is a 400 that names the parameter, header
+ * or member, what the spec expects, and what was sent.
+ *
+ * What the code adds, because an OpenAPI document cannot say it:
+ * - a query string must be percent-encoded UTF-8, and a parameter may be given once;
+ * - a query parameter the operation does not declare is refused (the spec's convention);
+ * - a write refuses an If-Match or If-None-Match its operation does not declare;
+ * - an instant must fall from 0001 to 9999 once its offset is applied (instantWithin);
+ * - a query parameter's text is read as the type its schema declares, in one spelling only
+ *   (`10`, not `010`, `+10` or `1e1`), and an unencoded `+` in a date-time's offset as a `+`.
+ * The JSON checks every body gets (depth, `__proto__`, inexact numbers) are parseJsonDocument's.
+ */
 
-export const SESSION_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
-const sessionIdRegex = new RegExp(SESSION_ID_PATTERN);
+export type OperationId = keyof operations;
 
-export function sessionIdParam(ctx: Context, name = 'sid'): string {
-  const value = (ctx.params as Record<string, string | undefined>)[name] ?? '';
-  assertSessionId(value, 'the session id');
-  return value;
+/** A part of a request as openapi-typescript types it, `{}` when the operation has none. */
+type Part<T> = [Exclude<T, undefined>] extends [never] ? Record<string, never> : Exclude<T, undefined>;
+type ParametersOf<Op extends OperationId> = operations[Op]['parameters'];
+
+export interface CheckedRequest<Op extends OperationId> {
+  path: Part<ParametersOf<Op>['path']>;
+  /** The query parameters sent, as their types; date-times as DbInstants (UTC). */
+  query: Part<ParametersOf<Op>['query']>;
+  /** The headers the operation declares, as sent, by the spec's spelling of their names. */
+  headers: Part<ParametersOf<Op>['header']>;
 }
 
-export function assertSessionId(value: string, what: string): void {
-  if (!sessionIdRegex.test(value)) {
-    throw new ValidationError(
-      `${what} must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit`,
-    );
+export type RequestBody<Op extends OperationId> = operations[Op] extends { requestBody: { content: infer C } } ? C[keyof C] : never;
+
+interface ParameterRule {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required: boolean;
+  /** The type the text of a path or query parameter is read as. */
+  type: string | undefined;
+  dateTime: boolean;
+  validate: ValidateFunction;
+}
+
+interface OperationRules {
+  method: string;
+  path: string;
+  parameters: ParameterRule[];
+  body: { mediaType: string; validate: ValidateFunction } | undefined;
+}
+
+const rulesById = new Map<string, OperationRules>();
+for (const [path, item] of Object.entries(openapi.paths)) {
+  for (const method of HTTP_METHODS) {
+    const operation = item[method];
+    if (operation) rulesById.set(operation.operationId, compileOperation(path, method, item, operation));
   }
 }
 
-/** How a query parameter is checked and converted. */
-export interface QueryParameter<T> {
-  /** What a good value looks like, for the error message. */
-  expects: string;
-  parse: (raw: string) => T | undefined;
+function compileOperation(path: string, method: HttpMethod, item: PathItemObject, operation: OperationObject): OperationRules {
+  const declared = [
+    ...(item.parameters ?? []).map((parameter, i) => ({ parameter, at: ['paths', path, 'parameters', String(i)] })),
+    ...(operation.parameters ?? []).map((parameter, i) => ({ parameter, at: ['paths', path, method, 'parameters', String(i)] })),
+  ];
+  const parameters: ParameterRule[] = [];
+  for (const { parameter: declaration, at } of declared) {
+    const parameter = resolveRef<ParameterObject>(declaration);
+    if (parameter.in === 'cookie') continue;
+    const tokens = '$ref' in declaration ? declaration.$ref.replace(/^#\//, '').split('/') : at;
+    const schema = resolveRef(parameter.schema);
+    // An operation's own declaration of a parameter replaces its path's.
+    const index = parameters.findIndex((rule) => rule.in === parameter.in && rule.name === parameter.name);
+    if (index !== -1) parameters.splice(index, 1);
+    parameters.push({
+      name: parameter.name,
+      in: parameter.in,
+      required: parameter.required ?? false,
+      type: typeof schema.type === 'string' ? schema.type : undefined,
+      dateTime: schema.format === 'date-time',
+      validate: schemaValidator(pointer(...tokens, 'schema')),
+    });
+  }
+  const mediaType = Object.keys(operation.requestBody?.content ?? {})[0];
+  const body =
+    mediaType === undefined
+      ? undefined
+      : { mediaType, validate: schemaValidator(pointer('paths', path, method, 'requestBody', 'content', mediaType, 'schema')) };
+  return { method: method.toUpperCase(), path, parameters, body };
 }
-
-export const positiveInteger: QueryParameter<number> = {
-  expects: 'a whole number from 1',
-  parse: (raw) => (/^[1-9]\d{0,9}$/.test(raw) && Number(raw) <= 4294967295 ? Number(raw) : undefined),
-};
-
-export function integerBetween(min: number, max: number): QueryParameter<number> {
-  return {
-    expects: `a whole number from ${min} to ${max}`,
-    parse: (raw) => {
-      if (!/^\d{1,10}$/.test(raw)) return undefined;
-      const value = Number(raw);
-      return value >= min && value <= max ? value : undefined;
-    },
-  };
-}
-
-export const instant: QueryParameter<string> = {
-  expects: `an RFC 3339 date-time such as 2026-01-31T12:00:00.000000Z, from ${FIRST_INSTANT} to ${LAST_INSTANT} once its offset is applied`,
-  // An unencoded "+02:00" offset arrives as " 02:00" (a query string reads + as a space).
-  parse: (raw) => parseInstant(raw.replace(/ (\d{2}:\d{2})$/, '+$1')),
-};
-
-export const booleanFlag: QueryParameter<boolean> = {
-  expects: 'true or false',
-  parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
-};
 
 /**
- * Text of at most `maxLength` characters, counted as Unicode code points (an emoji is one), as
- * ajv's maxLength counts them in bodies: one rule for a message wherever it is sent.
+ * The rules of the operation a route says it serves. A route naming another operation than the
+ * one its method and path are in the spec is a bug, caught on its first request.
  */
-export function text(maxLength: number, pattern?: RegExp): QueryParameter<string> {
-  return {
-    expects: `text of at most ${maxLength} characters${pattern ? ` matching ${pattern.source}` : ''}`,
-    parse: (raw) => (codePointLength(raw) <= maxLength && (!pattern || pattern.test(raw)) ? raw : undefined),
-  };
+function rulesFor(ctx: RouterContext, operationId: OperationId): OperationRules {
+  const rules = rulesById.get(operationId)!;
+  const route = String(ctx._matchedRoute ?? '').replace(/:(\w+)/g, '{$1}');
+  const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
+  if (route !== rules.path || method !== rules.method) {
+    throw new Error(`${method} ${route} checks its request as ${operationId}, which is ${rules.method} ${rules.path}`);
+  }
+  return rules;
 }
 
-function codePointLength(value: string): number {
-  let length = 0;
-  for (const _ of value) length++;
-  return length;
+/** Checks a request's path, query and headers against its operation; a route's first step. */
+export function checkRequest<Op extends OperationId>(ctx: RouterContext, operationId: Op): CheckedRequest<Op> {
+  const rules = rulesFor(ctx, operationId);
+  checkQueryString(ctx, rules);
+  const values: Record<ParameterRule['in'], Record<string, unknown>> = { path: {}, query: {}, header: {} };
+  for (const parameter of rules.parameters) {
+    const raw = sentText(ctx, parameter);
+    if (raw === undefined) {
+      if (parameter.required) throw new ValidationError(`${describeParameter(parameter)} is missing`);
+      continue;
+    }
+    values[parameter.in][parameter.name] = checkedValue(parameter, raw);
+  }
+  refuseUndeclaredPreconditions(ctx, rules);
+  if (!rules.body) assertNoBody(ctx);
+  return { path: values.path, query: values.query, headers: values.header } as unknown as CheckedRequest<Op>;
 }
 
-type ParsedQuery<S extends Record<string, QueryParameter<unknown>>> = {
-  [K in keyof S]: S[K] extends QueryParameter<infer T> ? T | undefined : never;
-};
+/** The body of a save or patch, as JSON text of the operation's media type: the state tasks parse and check it. */
+export function requestText(ctx: RouterContext, operationId: OperationId): string {
+  return readJsonText(ctx, rulesFor(ctx, operationId).body!.mediaType);
+}
 
-/**
- * Checks the query string against the parameters a route accepts: an unknown parameter, a
- * repeated one or a bad value is a 400 that names it.
- */
-export function parseQuery<S extends Record<string, QueryParameter<unknown>>>(ctx: Context, spec: S): ParsedQuery<S> {
+/** A small JSON body (restore, fork, a key): parsed, and held to the operation's schema. */
+export function requestDocument<Op extends OperationId>(ctx: RouterContext, operationId: Op, maxDepth: number): RequestBody<Op> {
+  const body = rulesFor(ctx, operationId).body!;
+  const value = readJsonBody(ctx, body.mediaType, maxDepth);
+  if (!body.validate(value)) throw new ValidationError(describeFailure(body.validate.errors ?? [], { root: 'the request body' }));
+  return value as RequestBody<Op>;
+}
+
+function describeParameter(parameter: ParameterRule): string {
+  return parameter.in === 'header' ? parameter.name : `${parameter.in} parameter "${parameter.name}"`;
+}
+
+function checkQueryString(ctx: Context, rules: OperationRules): void {
   // Koa's parser turns bytes that are not UTF-8 (%E9) into U+FFFD: refuse them instead.
   for (const part of ctx.querystring.split('&')) {
     try {
@@ -92,125 +166,113 @@ export function parseQuery<S extends Record<string, QueryParameter<unknown>>>(ct
       throw new ValidationError(`the query string is not percent-encoded UTF-8 (at "${part.slice(0, 100)}")`);
     }
   }
-  const result: Record<string, unknown> = {};
-  const query = ctx.query;
-  for (const name of Object.keys(query)) {
-    if (!Object.prototype.hasOwnProperty.call(spec, name)) {
-      const known = Object.keys(spec);
-      throw new ValidationError(
-        `unknown query parameter "${name}"${known.length ? `; this route takes ${known.join(', ')}` : '; this route takes none'}`,
-      );
+  const known = rules.parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
+  for (const name of Object.keys(ctx.query)) {
+    if (!known.includes(name)) {
+      throw new ValidationError(`unknown query parameter "${name}"; this route takes ${known.length ? known.join(', ') : 'none'}`);
     }
   }
-  for (const [name, parameter] of Object.entries(spec)) {
-    const raw = query[name];
-    if (raw === undefined) continue;
-    if (Array.isArray(raw)) throw new ValidationError(`query parameter "${name}" is given more than once`);
-    const value = parameter.parse(raw);
-    if (value === undefined) throw new ValidationError(`query parameter "${name}" must be ${parameter.expects}, not "${raw}"`);
-    result[name] = value;
+}
+
+function sentText(ctx: RouterContext, parameter: ParameterRule): string | undefined {
+  switch (parameter.in) {
+    case 'path':
+      return (ctx.params as Record<string, string | undefined>)[parameter.name];
+    case 'header':
+      return ctx.get(parameter.name) || undefined;
+    case 'query': {
+      const raw = ctx.query[parameter.name];
+      if (Array.isArray(raw)) throw new ValidationError(`query parameter "${parameter.name}" is given more than once`);
+      return raw;
+    }
   }
-  return result as ParsedQuery<S>;
 }
 
-/** Compiles a body schema once; `check` answers 400 with ajv's first complaint, located. */
-export function bodyValidator<T>(schema: object, what: string): (value: unknown) => T {
-  const validate: ValidateFunction = ajv.compile(schema);
-  return (value: unknown): T => {
-    if (!validate(value)) throw new ValidationError(`${what}: ${describeAjvError(validate.errors?.[0])}`);
-    return value as T;
-  };
-}
-
-function describeAjvError(error: ErrorObject | undefined): string {
-  if (!error) return 'invalid';
-  const where = error.instancePath ? `at ${error.instancePath} ` : '';
-  if (error.keyword === 'additionalProperties') {
-    return `${where}unknown member "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+function checkedValue(parameter: ParameterRule, raw: string): unknown {
+  // A query string reads an unencoded + as a space: an offset "+02:00" arrives as " 02:00".
+  const text = parameter.dateTime && parameter.in === 'query' ? raw.replace(/ (\d{2}:\d{2})$/, '+$1') : raw;
+  const value = parameter.in === 'header' ? text : typed(text, parameter.type);
+  if (!parameter.validate(value)) {
+    throw new ValidationError(describeFailure(parameter.validate.errors ?? [], { root: describeParameter(parameter), sent: raw }));
   }
-  if (error.keyword === 'required') return `${where}missing member "${(error.params as { missingProperty: string }).missingProperty}"`;
-  return `${where}${error.message ?? 'invalid'}`;
+  return parameter.dateTime ? instantWithin(text, describeParameter(parameter)) : value;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-// One entity-tag (RFC 9110 §8.8.3): an optional W/ and an opaque tag in double quotes.
-const ENTITY_TAG = /(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/y;
+/**
+ * The text of a path or query parameter as the type its schema declares, when it is spelled as
+ * one (in one spelling: `10`, not `010` or `1e1`); else the text itself, for the schema to refuse.
+ */
+function typed(text: string, type: string | undefined): unknown {
+  if (type === 'integer' && /^-?(0|[1-9][0-9]*)$/.test(text)) return Number(text);
+  if (type === 'number' && /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(text)) return Number(text);
+  if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
+}
+
+/**
+ * An RFC 3339 date-time (its syntax already held to the spec's `date-time` format) as a DbInstant,
+ * or a 400 naming `what`: once its offset is applied it must fall in the years 0001 to 9999, a rule
+ * no schema can say.
+ */
+export function instantWithin(text: string, what: string): DbInstant {
+  const instant = parseInstant(text);
+  if (instant === undefined) {
+    throw new ValidationError(`${what} must be an RFC 3339 date-time from ${FIRST_INSTANT} to ${LAST_INSTANT} once its offset is applied, not "${text}"`);
+  }
+  return instant;
+}
+
+const WRITE_METHODS = new Set(['PUT', 'PATCH', 'POST', 'DELETE']);
+const PRECONDITIONS = ['If-Match', 'If-None-Match'];
+
+/**
+ * A write refuses a precondition its operation does not declare (an OpenAPI document cannot
+ * forbid a header): the client meant the write to be conditional, and nothing would check it.
+ */
+function refuseUndeclaredPreconditions(ctx: Context, rules: OperationRules): void {
+  if (!WRITE_METHODS.has(ctx.method)) return;
+  const headers = rules.parameters.filter((parameter) => parameter.in === 'header').map((parameter) => parameter.name);
+  for (const name of PRECONDITIONS) {
+    if (ctx.get(name) && !headers.includes(name)) {
+      throw new ValidationError(`${ctx.method} ${rules.path} takes no ${name}${headers.length ? ` (its headers: ${headers.join(', ')})` : ''}`);
+    }
+  }
+}
+
+// One entity-tag (RFC 9110 §8.8.3), in a header whose form the spec's EntityTags pattern has checked.
+const ENTITY_TAG = /(W\/)?"([^"]*)"/g;
 // The tags this server sends: a version, in its one decimal spelling.
 const VERSION_TAG = /^[1-9]\d{0,9}$/;
 
-/**
- * The entity tags of an If-Match or If-None-Match list (`"1", W/"2"`), or undefined when the
- * header is not such a list.
- */
-function parseEntityTags(raw: string): Array<{ weak: boolean; opaque: string }> | undefined {
-  const tags: Array<{ weak: boolean; opaque: string }> = [];
-  let expectTag = true;
-  let i = 0;
-  while (i < raw.length) {
-    const c = raw[i];
-    if (c === ' ' || c === '\t') {
-      i++;
-    } else if (c === ',') {
-      expectTag = true;
-      i++;
-    } else {
-      ENTITY_TAG.lastIndex = i;
-      const match = expectTag ? ENTITY_TAG.exec(raw) : null;
-      if (!match) return undefined;
-      tags.push({ weak: match[1] !== undefined, opaque: match[2]! });
-      expectTag = false;
-      i = ENTITY_TAG.lastIndex;
-    }
-  }
-  return tags.length > 0 ? tags : undefined;
-}
-
-/** The versions named by these tags; a tag that is not one this server sends names none. */
-function versionsOf(tags: Array<{ opaque: string }>): Set<number> {
-  return new Set(tags.filter((tag) => VERSION_TAG.test(tag.opaque)).map((tag) => Number(tag.opaque)));
-}
-
-/**
- * If-Match: "*", or the versions it names. It compares strongly (RFC 9110 §13.1.1): a weak tag
- * (W/"2") never matches, nor does a tag this server never sends ("02"); a list matches if any of
- * its tags does. So the set can be empty: then no head matches (412).
- */
-export function ifMatchHeader(ctx: Context): ReadonlySet<number> | '*' | undefined {
-  const raw = ctx.get('If-Match');
-  if (!raw) return undefined;
+/** The versions named by the tags of an If-Match or If-None-Match list (`"1", W/"2"`); `*` as is. */
+function namedVersions(raw: string, { strong }: { strong: boolean }): Set<number> | '*' {
   if (raw.trim() === '*') return '*';
-  const tags = parseEntityTags(raw);
-  if (!tags) throw new ValidationError('If-Match must be "*" or entity tags such as "3" (the version, in double quotes)');
-  return versionsOf(tags.filter((tag) => !tag.weak));
+  const tags = [...raw.matchAll(ENTITY_TAG)].filter((match) => !strong || match[1] === undefined).map((match) => match[2]!);
+  return new Set(tags.filter((tag) => VERSION_TAG.test(tag)).map(Number));
 }
 
 /**
  * The versions named by If-None-Match on a read, for a 304. It compares weakly (RFC 9110
  * §13.1.2): W/"2" names version 2; "02" or a foreign tag names none.
  */
-export function ifNoneMatchVersions(ctx: Context): Set<number> | '*' | undefined {
-  const raw = ctx.get('If-None-Match');
-  if (!raw) return undefined;
-  if (raw.trim() === '*') return '*';
-  const tags = parseEntityTags(raw);
-  if (!tags) throw new ValidationError('If-None-Match must be "*" or entity tags such as "3"');
-  return versionsOf(tags);
+export function ifNoneMatchVersions(raw: string | undefined): Set<number> | '*' | undefined {
+  return raw === undefined ? undefined : namedVersions(raw, { strong: false });
 }
 
-/** The preconditions and idempotency key of a write request. */
-export function writeConditions(ctx: Context, metadata: { message?: string | undefined; author?: string | undefined } = {}): WriteConditions {
-  const ifNoneMatch = ctx.get('If-None-Match');
-  if (ifNoneMatch && ifNoneMatch.trim() !== '*') {
-    throw new ValidationError('on a write, If-None-Match may only be "*" (create only)');
-  }
-  const key = ctx.get('Idempotency-Key');
-  if (key && !IDEMPOTENCY_KEY.test(key)) {
-    throw new ValidationError('Idempotency-Key must be 1 to 255 visible ASCII characters');
-  }
+/**
+ * The preconditions and idempotency key of a write, from its checked headers. If-Match compares
+ * strongly (RFC 9110 §13.1.1): a weak tag (W/"2") never matches, nor does a tag this server never
+ * sends ("02"); a list matches if any of its tags does. So the set can be empty: then no head
+ * matches (412).
+ */
+export function writeConditions(
+  headers: { 'If-Match'?: string; 'If-None-Match'?: string; 'Idempotency-Key'?: string },
+  metadata: { message?: string | undefined; author?: string | undefined } = {},
+): WriteConditions {
   return {
-    ifMatch: ifMatchHeader(ctx),
-    createOnly: ifNoneMatch.trim() === '*',
-    idempotencyKey: key || undefined,
+    ifMatch: headers['If-Match'] === undefined ? undefined : namedVersions(headers['If-Match'], { strong: true }),
+    createOnly: headers['If-None-Match'] === '*',
+    idempotencyKey: headers['Idempotency-Key'],
     message: metadata.message,
     author: metadata.author,
   };

@@ -7,7 +7,7 @@ import { databaseUnavailable } from '../../db/errors.js';
 import { ServiceUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { openapiPath } from '../../paths.js';
-import { parseQuery } from '../validation.js';
+import { checkRequest } from '../validation.js';
 import type { Guards } from '../auth.js';
 import { createRouter } from '../routing.js';
 
@@ -28,14 +28,14 @@ export function healthRoutes(
   const contract = readFileSync(openapiPath, 'utf8');
 
   router.get('/healthz', access.public, (c) => {
-    parseQuery(c, {});
+    checkRequest(c, 'health');
     c.body = { status: 'ok' };
   });
 
   // Logged when it changes, not at every probe.
   let reported: string | undefined;
   router.get('/readyz', access.public, async (c) => {
-    parseQuery(c, {});
+    checkRequest(c, 'ready');
     const problem = storage?.();
     if (problem?.reason !== reported) {
       if (problem) logger.error('not ready: the database cannot take writes', { reason: problem.reason, detail: problem.detail });
@@ -57,7 +57,7 @@ export function healthRoutes(
   });
 
   router.get('/openapi.yaml', access.public, (c) => {
-    parseQuery(c, {});
+    checkRequest(c, 'contract');
     c.type = 'application/yaml';
     c.body = contract;
   });

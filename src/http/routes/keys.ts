@@ -1,38 +1,13 @@
 import Router from '@koa/router';
 import type { Principal } from '../../access/authenticate.js';
-import { createKey, listKeys, revokeKey, ROLES } from '../../access/keys.js';
-import { FIRST_INSTANT, formatInstant, LAST_INSTANT, parseInstant } from '../../core/time.js';
+import { createKey, listKeys, revokeKey } from '../../access/keys.js';
+import { formatInstant } from '../../core/time.js';
 import type { Pool } from '../../db/pool.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
-import type { ApiKey, Role } from '../../store/apiKeys.js';
-import { JSON_TYPE, readJsonBody, assertNoBody } from '../body.js';
-import { bodyValidator, parseQuery } from '../validation.js';
+import { NotFoundError } from '../../errors.js';
+import type { ApiKey } from '../../store/apiKeys.js';
+import { checkRequest, instantWithin, requestDocument } from '../validation.js';
 import type { Guards } from '../auth.js';
 import { createRouter } from '../routing.js';
-
-interface KeyBody {
-  role: Role;
-  expires_at?: string;
-  description?: string;
-  rate_per_second?: number;
-  rate_burst?: number;
-}
-
-const validateKeyBody = bodyValidator<KeyBody>(
-  {
-    type: 'object',
-    required: ['role'],
-    additionalProperties: false,
-    properties: {
-      role: { enum: ROLES },
-      expires_at: { type: 'string', maxLength: 64 },
-      description: { type: 'string', maxLength: 200 },
-      rate_per_second: { type: 'number', exclusiveMinimum: 0, maximum: 1000000 },
-      rate_burst: { type: 'integer', minimum: 1, maximum: 1000000 },
-    },
-  },
-  'the key request must be {"role": "read" | "write" | "admin", ...}',
-);
 
 export function keyView(key: ApiKey): Record<string, unknown> {
   return {
@@ -55,17 +30,14 @@ export function keyRoutes(pool: Pool, access: Guards, maxDepth: number): Router 
   const principalOf = (c: { state: { principal?: Principal } }): Principal => c.state.principal!;
 
   router.get('/v1/keys', access.admin, async (c) => {
-    parseQuery(c, {});
+    checkRequest(c, 'listKeys');
     c.body = { items: (await listKeys(pool, principalOf(c).tenant)).map(keyView) };
   });
 
   router.post('/v1/keys', access.admin, async (c) => {
-    parseQuery(c, {});
-    const body = validateKeyBody(readJsonBody(c, JSON_TYPE, maxDepth));
-    const expiresAt = body.expires_at === undefined ? undefined : parseInstant(body.expires_at);
-    if (body.expires_at !== undefined && expiresAt === undefined) {
-      throw new ValidationError(`expires_at must be an RFC 3339 date-time from ${FIRST_INSTANT} to ${LAST_INSTANT}, not "${body.expires_at}"`);
-    }
+    checkRequest(c, 'createKey');
+    const body = requestDocument(c, 'createKey', maxDepth);
+    const expiresAt = body.expires_at === undefined ? undefined : instantWithin(body.expires_at, 'expires_at');
     const created = await createKey(pool, {
       tenant: principalOf(c).tenant,
       role: body.role,
@@ -79,12 +51,8 @@ export function keyRoutes(pool: Pool, access: Guards, maxDepth: number): Router 
   });
 
   router.delete('/v1/keys/:id', access.admin, async (c) => {
-    parseQuery(c, {});
-    assertNoBody(c);
-    const id = c.params.id ?? '';
-    if (!/^[0-9a-f]{12}$/.test(id) || !(await revokeKey(pool, id, principalOf(c).tenant))) {
-      throw new NotFoundError(`there is no live key ${id} in this tenant`);
-    }
+    const { path } = checkRequest(c, 'revokeKey');
+    if (!(await revokeKey(pool, path.id, principalOf(c).tenant))) throw new NotFoundError(`there is no live key ${path.id} in this tenant`);
     c.status = 204;
   });
 
