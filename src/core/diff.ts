@@ -1,11 +1,16 @@
 import type { Operation } from 'fast-json-patch';
-import { canonicalJson, escapePointerToken, isJsonObject, jsonEqual, type Json } from './json.js';
+import { escapePointerToken, isJsonObject, jsonEqual, type Json } from './json.js';
 
 /**
  * Beyond this many differing array elements the edit-script search stops and the middle of the
  * array is diffed index by index: the patch is still exact, only no longer minimal.
  */
 const MAX_EDIT_DISTANCE = 2048;
+/**
+ * The edit-script search costs about (elements in the middle) × (edit distance) steps; past this
+ * many it stops the same way, so two long unrelated lists cost a bounded pass, not seconds.
+ */
+const MAX_ALIGNMENT_STEPS = 1 << 22;
 
 /**
  * The RFC 6902 patch that turns `from` into `to`. Objects are diffed key by key, recursively.
@@ -85,7 +90,7 @@ function diffArray(from: Json[], to: Json[], path: string, ops: OpSink): void {
   const script =
     fromMiddle.length === toMiddle.length && fromMiddle.length <= 1
       ? undefined // one changed element: no alignment to find
-      : editScript(fromMiddle.map(canonicalJson), toMiddle.map(canonicalJson));
+      : editScript(fromMiddle.map(elementKey), toMiddle.map(elementKey));
   emitArrayOps(fromMiddle, toMiddle, script ?? positionalScript(fromMiddle.length, toMiddle.length), start, path, ops);
 }
 
@@ -148,12 +153,13 @@ function emitArrayOps(from: Json[], to: Json[], script: Edit[], offset: number, 
 function editScript(a: string[], b: string[]): Edit[] | undefined {
   const n = a.length;
   const m = b.length;
-  const limit = Math.min(n + m, MAX_EDIT_DISTANCE);
+  const limit = Math.min(n + m, MAX_EDIT_DISTANCE, Math.max(16, Math.floor(MAX_ALIGNMENT_STEPS / (n + m))));
   const offset = limit + 1;
   const v = new Int32Array(2 * limit + 3);
+  // Only the diagonals -d..d of each round are kept: the trace grows as d², not as d × limit.
   const trace: Int32Array[] = [];
   for (let d = 0; d <= limit; d++) {
-    trace.push(v.slice());
+    trace.push(v.slice(offset - d, offset + d + 1));
     for (let k = -d; k <= d; k += 2) {
       let x: number;
       if (k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!)) x = v[offset + k + 1]!;
@@ -164,21 +170,28 @@ function editScript(a: string[], b: string[]): Edit[] | undefined {
         y++;
       }
       v[offset + k] = x;
-      if (x >= n && y >= m) return backtrack(trace, v, offset, n, m, d);
+      if (x >= n && y >= m) return backtrack(trace, n, m, d);
     }
   }
   return undefined;
 }
 
-function backtrack(trace: Int32Array[], last: Int32Array, offset: number, n: number, m: number, dFinal: number): Edit[] {
+/** The furthest x on diagonal k after round d (`round` holds diagonals -d..d, and d+1 for reads past it). */
+function furthest(round: Int32Array, d: number, k: number): number {
+  return k < -d || k > d ? 0 : round[k + d]!;
+}
+
+function backtrack(trace: Int32Array[], n: number, m: number, dFinal: number): Edit[] {
   const script: Edit[] = [];
   let x = n;
   let y = m;
   for (let d = dFinal; d > 0; d--) {
-    const v = trace[d]!;
+    // trace[d] is v as it was before round d: its diagonals -(d-1)..(d-1) hold round d-1's ends.
+    const round = trace[d]!;
+    const at = (k: number): number => furthest(round, d, k);
     const k = x - y;
-    const prevK = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? k + 1 : k - 1;
-    const prevX = v[offset + prevK]!;
+    const prevK = k === -d || (k !== d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1;
+    const prevX = at(prevK);
     const prevY = prevX - prevK;
     while (x > prevX && y > prevY) {
       script.push('keep');
@@ -194,8 +207,16 @@ function backtrack(trace: Int32Array[], last: Int32Array, offset: number, n: num
     x--;
     y--;
   }
-  void last;
   return normalizeRuns(script.reverse());
+}
+
+/**
+ * What aligns two array elements: their JSON text (native and fast). Two equal elements whose
+ * keys are in another order get other keys; the alignment then pairs them as an edit, and the
+ * recursive diff of the pair finds them equal, so the patch stays exact.
+ */
+function elementKey(element: Json): string {
+  return JSON.stringify(element);
 }
 
 /** Within each run between two keeps, put the deletes first so runs pair up predictably. */
