@@ -21,7 +21,7 @@ describe('benchmark (--quick): it runs and reports every figure', function () {
 
   for (const [label, env] of [['with the shared workloads', {}], ['without them (synthetic stand-ins)', { WORKLOADS_DIR: join(out, 'none') }]] as const) {
     it(label, async () => {
-      await run(process.execPath, [join(projectRoot, 'dist/scripts/bench.js'), '--quick', '--out', out], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
+      await run(process.execPath, [join(projectRoot, 'dist/scripts/bench/index.js'), '--quick', '--out', out], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
       expect(results.storage).to.have.length(3);
       expect(results.saves).to.have.length(4);
