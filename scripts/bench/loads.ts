@@ -1,17 +1,71 @@
 /**
  * 3. Load latency against history length, end to end over HTTP and through the load use case in
- * this process, taken in turns with a primary-key SELECT of the same state stored whole.
+ * this process, taken in turns with a primary-key SELECT of the same state stored whole. Then,
+ * for each history, how many patches a load replays: from the database, for every version, and
+ * counted on the load path itself.
  */
 import { loadConfig } from '../../src/config.js';
 import type { Json } from '../../src/core/json.js';
 import { selectRows } from '../../src/db/pool.js';
 import { createApp } from '../../src/http/app.js';
 import { silentLogger } from '../../src/log.js';
+import type { StoreContext } from '../../src/sessions/context.js';
 import { importStates } from '../../src/sessions/importStates.js';
 import { loadState } from '../../src/sessions/load.js';
+import { createStateCache } from '../../src/sessions/stateCache.js';
+import type { TaskRunner } from '../../src/work/taskRunner.js';
 import { interleaved, latency, round } from './measure.js';
 import type { Sizes } from './sizes.js';
 import { expectOk, startSubject, TENANT, type Bench } from './subject.js';
+
+/**
+ * How many patches a load of `sessionId` replays. From the database, for every version: the
+ * versions since the nearest checkpoint at or below it (versions are contiguous, so: the events to
+ * replay). On the load path: a few versions (the latest of the worst ones, and ten spread up to the
+ * head) loaded through the use case with no head-state cache, counting the patches each replay was
+ * given, and how many more than the database says it needed (0 when each starts at the nearest
+ * checkpoint).
+ */
+async function replayBound(store: StoreContext, sessionId: string) {
+  const rows = await selectRows<{ version: number; since: number }>(
+    store.pool,
+    `SELECT version, version - MAX(checkpoint) OVER (ORDER BY version) AS since FROM (
+       SELECT e.version, c.version AS checkpoint FROM events e
+       LEFT JOIN checkpoints c ON c.tenant = e.tenant AND c.session_id = e.session_id AND c.version = e.version
+       WHERE e.tenant = ? AND e.session_id = ?) AS versions
+     ORDER BY version`,
+    [TENANT, sessionId],
+  );
+  if (rows.length === 0) throw new Error(`session ${sessionId} has no events`);
+  const since = new Map(rows.map((row) => [Number(row.version), Number(row.since)]));
+  let worst = rows.length;
+  for (const [version, events] of since) if (events >= since.get(worst)!) worst = version;
+  const versions = new Set([worst, ...Array.from({ length: 10 }, (_, i) => Math.ceil((rows.length * (i + 1)) / 10))]);
+
+  let replayed = 0;
+  const work: TaskRunner = {
+    run(name, input, size) {
+      if (name === 'replayVersion') replayed += (input as { patchTexts: string[] }).patchTexts.length;
+      return store.work.run(name, input, size);
+    },
+    close: () => store.work.close(),
+  };
+  const counted = { ...store, work, cache: createStateCache(0) };
+  let most = 0;
+  let beyond = 0;
+  for (const version of versions) {
+    replayed = 0;
+    await loadState(counted, TENANT, sessionId, { version });
+    most = Math.max(most, replayed);
+    beyond += replayed - since.get(version)!;
+  }
+  return {
+    most_events_since_checkpoint: since.get(worst)!,
+    versions_loaded: versions.size,
+    most_patches_replayed: most,
+    patches_replayed_beyond_nearest_checkpoint: beyond,
+  };
+}
 
 function* evolvingStates(count: number): Generator<Json> {
   const log: Json[] = [];
@@ -87,11 +141,13 @@ export async function loads(bench: Bench, sizes: Sizes) {
         baseline_pk_select: latency(baseline),
         ratio_latest_p50_to_pk_select: round(latency(latest).p50_ms / latency(baseline).p50_ms, 2),
         ratio_use_case_latest_p50_to_pk_select: round(latency(useCaseLatest).p50_ms / latency(baseline).p50_ms, 2),
+        replay: await replayBound(app.store, sid),
       });
     }
     const shortest = results[0]!;
     const longest = results.at(-1)!;
     return {
+      checkpoint_every: app.store.policy.maxEventsBetween,
       by_history: results,
       ratio_random_version_p50_longest_to_shortest: round(longest.random_version.p50_ms / shortest.random_version.p50_ms, 2),
       ratio_use_case_random_version_p50_longest_to_shortest: round(longest.use_case_random_version.p50_ms / shortest.use_case_random_version.p50_ms, 2),

@@ -66,6 +66,8 @@ export function markdown(r: Results): string {
     lines.push(`| ${l.history_versions} | ${l.latest.p50_ms} / ${l.latest.p99_ms} | ${l.random_version.p50_ms} / ${l.random_version.p99_ms} | ${l.random_instant.p50_ms} / ${l.random_instant.p99_ms} | ${l.use_case_latest.p50_ms} / ${l.use_case_latest.p99_ms} | ${l.use_case_random_version.p50_ms} / ${l.use_case_random_version.p99_ms} | ${l.http_floor_healthz.p50_ms} | ${l.baseline_pk_select.p50_ms} / ${l.baseline_pk_select.p99_ms} | ${l.ratio_latest_p50_to_pk_select}× | ${l.ratio_use_case_latest_p50_to_pk_select}× |`);
   }
   lines.push('', `Longest vs shortest history (p50): HTTP random version ${r.loads.ratio_random_version_p50_longest_to_shortest}, use case random version ${r.loads.ratio_use_case_random_version_p50_longest_to_shortest}, HTTP random instant ${r.loads.ratio_random_instant_p50_longest_to_shortest}, HTTP latest ${r.loads.ratio_latest_p50_longest_to_shortest}.`);
+  const replays = r.loads.by_history.map((l) => `${l.history_versions} versions: ${l.replay.most_events_since_checkpoint} (${l.replay.versions_loaded} loads counted: at most ${l.replay.most_patches_replayed}, ${l.replay.patches_replayed_beyond_nearest_checkpoint} beyond the nearest checkpoint)`);
+  lines.push('', `Most patches a load replays, from the database over every version (\`CHECKPOINT_EVERY\` = ${r.loads.checkpoint_every}), and on the load path: ${replays.join('; ')}.`);
   lines.push('', '## 4. History page of 100 entries', '', '| state size | p50 ms | p99 ms |', '| --- | --- | --- |');
   for (const h of r.history_pages.by_state_size) lines.push(`| ${h.state_bytes} B | ${h.page_of_100.p50_ms} | ${h.page_of_100.p99_ms} |`);
   lines.push('', `Large vs small (p50): ${r.history_pages.ratio_p50_large_to_small}.`);
