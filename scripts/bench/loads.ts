@@ -20,27 +20,32 @@ import { expectOk, startSubject, TENANT, type Bench } from './subject.js';
 
 /**
  * How many patches a load of `sessionId` replays. From the database, for every version: the
- * versions since the nearest checkpoint at or below it (versions are contiguous, so: the events to
- * replay). On the load path: a few versions (the latest of the worst ones, and ten spread up to the
- * head) loaded through the use case with no head-state cache, counting the patches each replay was
- * given, and how many more than the database says it needed (0 when each starts at the nearest
- * checkpoint).
+ * events since the nearest checkpoint at or below it. On the load path: a few versions (the
+ * latest of the worst ones, and ten spread up to the head) loaded through the use case with no
+ * head-state cache, counting the patches each replay was given, and how many more than the
+ * database says it needed (0 when each starts at the nearest checkpoint).
  */
 async function replayBound(store: StoreContext, sessionId: string) {
-  const rows = await selectRows<{ version: number; since: number }>(
+  const [events] = await selectRows<{ head: number; count: number }>(
     store.pool,
-    `SELECT version, version - MAX(checkpoint) OVER (ORDER BY version) AS since FROM (
-       SELECT e.version, c.version AS checkpoint FROM events e
-       LEFT JOIN checkpoints c ON c.tenant = e.tenant AND c.session_id = e.session_id AND c.version = e.version
-       WHERE e.tenant = ? AND e.session_id = ?) AS versions
-     ORDER BY version`,
+    'SELECT COALESCE(MAX(version), 0) AS head, COUNT(*) AS count FROM events WHERE tenant = ? AND session_id = ?',
     [TENANT, sessionId],
   );
-  if (rows.length === 0) throw new Error(`session ${sessionId} has no events`);
-  const since = new Map(rows.map((row) => [Number(row.version), Number(row.since)]));
-  let worst = rows.length;
-  for (const [version, events] of since) if (events >= since.get(worst)!) worst = version;
-  const versions = new Set([worst, ...Array.from({ length: 10 }, (_, i) => Math.ceil((rows.length * (i + 1)) / 10))]);
+  const head = Number(events!.head);
+  const checkpoints = (
+    await selectRows<{ version: number }>(store.pool, 'SELECT version FROM checkpoints WHERE tenant = ? AND session_id = ? ORDER BY version', [TENANT, sessionId])
+  ).map((row) => Number(row.version));
+  // Versions 1..head with no gap, from a checkpoint: a difference of versions counts the events between.
+  if (head === 0 || Number(events!.count) !== head || checkpoints[0] !== 1) throw new Error(`session ${sessionId}: not versions 1..${head} from a checkpoint`);
+  const since = (version: number): number => version - checkpoints.findLast((checkpoint) => checkpoint <= version)!;
+  // The furthest from a checkpoint: the last version before each next one, and the head.
+  let worst = 1;
+  let mostSince = 0;
+  checkpoints.forEach((checkpoint, i) => {
+    const last = (checkpoints[i + 1] ?? head + 1) - 1;
+    if (last - checkpoint >= mostSince) [worst, mostSince] = [last, last - checkpoint];
+  });
+  const versions = new Set([worst, ...Array.from({ length: 10 }, (_, i) => Math.ceil((head * (i + 1)) / 10))]);
 
   let replayed = 0;
   const work: TaskRunner = {
@@ -51,18 +56,18 @@ async function replayBound(store: StoreContext, sessionId: string) {
     close: () => store.work.close(),
   };
   const counted = { ...store, work, cache: createStateCache(0) };
-  let most = 0;
+  let mostReplayed = 0;
   let beyond = 0;
   for (const version of versions) {
     replayed = 0;
     await loadState(counted, TENANT, sessionId, { version });
-    most = Math.max(most, replayed);
-    beyond += replayed - since.get(version)!;
+    mostReplayed = Math.max(mostReplayed, replayed);
+    beyond += replayed - since(version);
   }
   return {
-    most_events_since_checkpoint: since.get(worst)!,
+    most_events_since_checkpoint: mostSince,
     versions_loaded: versions.size,
-    most_patches_replayed: most,
+    most_patches_replayed: mostReplayed,
     patches_replayed_beyond_nearest_checkpoint: beyond,
   };
 }
