@@ -14,6 +14,12 @@ export interface IdempotentRequest {
   requestHash: Buffer;
 }
 
+/** An answer as its client got it: the HTTP status and the body, exactly as sent ('' for a 204). */
+export interface StoredAnswer {
+  status: number;
+  response: string;
+}
+
 /**
  * The request behind an Idempotency-Key (undefined without one). `kind` and `fingerprint` identify
  * the request: the same key with another kind, session or fingerprint is a different request.
@@ -32,23 +38,18 @@ export function idempotentRequest(
  * key was used with a different request. Without a head row there is no record: a purge removes a
  * session's records with it.
  */
-export async function firstAnswer(db: Queryable, request: IdempotentRequest | undefined, head: SessionHead | undefined): Promise<string | undefined> {
+export async function firstAnswer(db: Queryable, request: IdempotentRequest | undefined, head: SessionHead | undefined): Promise<StoredAnswer | undefined> {
   if (!request || !head) return undefined;
   const record = await readIdempotencyRecord(db, request.tenant, request.sessionId, request.key);
   if (!record) return undefined;
   if (!record.requestHash.equals(request.requestHash)) {
     throw new UnprocessableError('this Idempotency-Key was already used with a different request');
   }
-  return record.response;
+  return { status: record.status, response: record.response };
 }
 
 /** Stores the answer to a keyed request, in the transaction that wrote what it answers. */
-export async function recordAnswer(
-  db: Queryable,
-  request: IdempotentRequest | undefined,
-  answer: { status: number; response: string },
-  now: string,
-): Promise<void> {
+export async function recordAnswer(db: Queryable, request: IdempotentRequest | undefined, answer: StoredAnswer, now: string): Promise<void> {
   if (!request) return;
   await writeIdempotencyRecord(db, { ...request, ...answer, createdAt: now });
 }

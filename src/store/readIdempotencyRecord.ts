@@ -3,7 +3,9 @@ import { selectRows, type Queryable } from '../db/pool.js';
 /** The first answer to a write sent with an Idempotency-Key, and what identified that write. */
 export interface IdempotencyRecord {
   requestHash: Buffer;
+  /** The HTTP status the client got. */
   status: number;
+  /** The body the client got, exactly as sent ('' for a 204). */
   response: string;
 }
 
