@@ -44,7 +44,7 @@ export interface WriteSpec {
 
 /**
  * The write path of PUT, PATCH, restore and fork. In one transaction: lock the head row; answer a
- * repeated Idempotency-Key from its record; check the preconditions; plan the next version from
+ * repeated Idempotency-Key from its record (within IDEMPOTENCY_TTL_SECONDS); check the preconditions; plan the next version from
  * the head state; append it and record the answer. A state equal to the head writes no version.
  * The state cache learns the new head once the transaction has committed.
  */
@@ -59,7 +59,7 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
     async (connection) => {
       written = undefined;
       const { head, now } = await lockSessionHead(connection, tenant, sessionId);
-      const first = await firstAnswer(connection, request, head);
+      const first = await firstAnswer(connection, request, head, { now, ttlSeconds: ctx.idempotencyTtlSeconds });
       if (first !== undefined) return replayedWriteAnswer(sessionId, first);
       expectSession(sessionId, head, { exists: spec.requires, ifMatch: conditions.ifMatch, createOnly: conditions.createOnly });
 
