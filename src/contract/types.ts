@@ -635,8 +635,10 @@ export interface components {
         IfNoneMatchCreate: "*";
         /**
          * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-         *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-         *     request is a 422.
+         *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+         *     nothing; the same key with a different request is a 422. The first answer is kept for the
+         *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+         *     and the key may then name another one.
          */
         IdempotencyKey: string;
         /**
@@ -740,8 +742,10 @@ export interface operations {
                 "If-None-Match"?: components["parameters"]["IfNoneMatchCreate"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -792,8 +796,10 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -937,8 +943,10 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -974,8 +982,10 @@ export interface operations {
             header?: {
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1020,8 +1030,10 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
