@@ -24,7 +24,7 @@ import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { runMain } from '../lib/cli.js';
 import { sharedWorkloadFiles, SHARED_WORKLOADS_DIR } from '../lib/workloads.js';
-import { diffs } from './diff.js';
+import { diffs, longListDiffs } from './diff.js';
 import { historyPages } from './historyPages.js';
 import { loads } from './loads.js';
 import { pauses } from './pauses.js';
@@ -59,6 +59,7 @@ async function main(): Promise<number> {
     const historyResults = await historyPages(bench, sizes);
     log('diff');
     const diffResults = diffs(workloads);
+    const longListResults = longListDiffs(sizes.longListRows);
     const pauseResults = await pauses(bench, sizes);
     const partial = {
       meta: {
@@ -79,6 +80,7 @@ async function main(): Promise<number> {
       loads: loadResults,
       history_pages: historyResults,
       diff: diffResults,
+      diff_long_lists: longListResults,
       pauses: pauseResults,
     };
     const results: Results = { ...partial, targets: targets(partial) };

@@ -10,6 +10,8 @@ export interface Sizes {
   largeStateBytes: number;
   /** Elements of the array one tenant saves twice and diffs while another tenant is timed. */
   pauseArrayElements: number;
+  /** Rows of the long lists the diff is timed on (section 5). */
+  longListRows: number;
 }
 
 export const FULL: Sizes = {
@@ -22,6 +24,7 @@ export const FULL: Sizes = {
   historySamples: 200,
   largeStateBytes: 500_000,
   pauseArrayElements: 2_000_000,
+  longListRows: 5_000,
 };
 
 export const QUICK: Sizes = {
@@ -34,4 +37,5 @@ export const QUICK: Sizes = {
   historySamples: 20,
   largeStateBytes: 100_000,
   pauseArrayElements: 200_000,
+  longListRows: 1_000,
 };

@@ -20,7 +20,8 @@ export interface Subject {
   pool: Pool;
   process: ServerProcess;
   token: string;
-  put(sid: string, body: string): Promise<Response>;
+  /** A save; `headers` adds to the key and content type (an Idempotency-Key, as the clients send). */
+  put(sid: string, body: string, headers?: Record<string, string>): Promise<Response>;
   get(path: string): Promise<Response>;
   close(): Promise<void>;
 }
@@ -45,8 +46,8 @@ export async function startSubject(bench: Bench, name: string, env: Record<strin
     pool,
     process: serverProcess,
     token,
-    put: (sid, body) =>
-      fetch(`${serverProcess.baseUrl}/v1/sessions/${sid}/state`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body }),
+    put: (sid, body, headers = {}) =>
+      fetch(`${serverProcess.baseUrl}/v1/sessions/${sid}/state`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json', ...headers }, body }),
     get: (path) => fetch(`${serverProcess.baseUrl}${path}`, { headers: auth }),
     async close() {
       await serverProcess.stop();
