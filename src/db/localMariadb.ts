@@ -70,6 +70,8 @@ interface Paths {
   dataDir: string;
   dbDir: string;
   runDir: string;
+  /** The server's own temporary folder: servers sharing /tmp can collide on temporary table names. */
+  tmpDir: string;
   socketPath: string;
   pidFile: string;
   errorLog: string;
@@ -99,6 +101,7 @@ async function openLocalMariadb(options: LocalMariadbOptions): Promise<LocalMari
     dataDir,
     dbDir: join(dataDir, 'mariadb'),
     runDir,
+    tmpDir: join(dataDir, 'tmp'),
     socketPath: socketPathFor(runDir),
     pidFile: join(runDir, 'mariadb.pid'),
     errorLog: join(dataDir, 'mariadb.err'),
@@ -165,12 +168,14 @@ async function runServer(options: LocalMariadbOptions, paths: Paths): Promise<nu
   }
   const binaries = findBinaries() ?? installBinaries(options);
   mkdirSync(paths.runDir, { recursive: true });
+  mkdirSync(paths.tmpDir, { recursive: true });
   if (paths.asRoot) {
     makeReachableFor('mysql', paths.dataDir, logger);
     chownSync(paths.dataDir, uidOf('mysql'), gidOf('mysql'));
     chownSync(paths.runDir, uidOf('mysql'), gidOf('mysql'));
+    chownSync(paths.tmpDir, uidOf('mysql'), gidOf('mysql'));
   }
-  if (!existsSync(join(paths.dbDir, 'mysql'))) initialise(binaries.installDb, paths.dbDir, paths.asRoot, logger);
+  if (!existsSync(join(paths.dbDir, 'mysql'))) initialise(binaries.installDb, paths, logger);
   return launch(binaries.server, paths, logger);
 }
 
@@ -317,13 +322,17 @@ const uidOf = (user: string): number => idOf('-u', user);
 const gidOf = (user: string): number => idOf('-g', user);
 
 /** Initialises into a fresh folder and renames it into place, so a failed attempt leaves nothing half-made. */
-function initialise(installDb: string, dbDir: string, asRoot: boolean, logger: Logger): void {
+function initialise(installDb: string, paths: Paths, logger: Logger): void {
+  const { dbDir, asRoot } = paths;
   const staging = `${dbDir}.initialising`;
   rmSync(staging, { recursive: true, force: true });
   logger.info('initialising the local MariaDB data folder', { dataDir: dbDir });
   const args = [
     '--no-defaults',
     `--datadir=${staging}`,
+    // Its own temporary folder: two bootstraps at once in a shared /tmp were seen to remove each
+    // other's temporary tables ("Can't find file: '/tmp/#sql-temptable-…'").
+    `--tmpdir=${paths.tmpDir}`,
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
     ...(asRoot ? ['--user=mysql'] : []),
@@ -342,6 +351,7 @@ async function launch(server: string, paths: Paths, logger: Logger): Promise<num
     `--socket=${paths.socketPath}`,
     `--pid-file=${paths.pidFile}`,
     `--log-error=${paths.errorLog}`,
+    `--tmpdir=${paths.tmpDir}`,
     '--skip-networking',
     ...(paths.asRoot ? ['--user=mysql'] : []),
     '--character-set-server=utf8mb4',
