@@ -6,6 +6,7 @@ import { createKey } from '../../src/access/keys.js';
 import { projectRoot } from '../../src/paths.js';
 import { startTestServer, type Api, type TestServer } from '../helpers/api.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { spec } from '../helpers/openapi.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -252,6 +253,14 @@ describe('history page: in a real browser', function () {
     // The page follows the latest version: its state is shown.
     await waitFor(async () => (await page.locator('#state-tree').innerText()).includes('2'), { what: 'the new state' });
     expect(await page.locator('.facts').innerText()).to.include('2 versions');
+    // Through the change feed where the server has one, else by polling /history.
+    expect(await page.locator('#feed-status').innerText()).to.match(spec.paths['/v1/sessions/{sid}/watch'] ? /^Live/ : /^Checking for new versions every 3 s$/);
+
+    // Deleted elsewhere: the page says so, and offers no action on it any more.
+    expect((await api.request('DELETE', '/v1/sessions/{sid}', { params: { sid: 'live-1' } })).status).to.equal(204);
+    await page.getByText('This session is gone').waitFor({ timeout: 15_000 });
+    expect(await page.locator('#feed-status').innerText()).to.include('Not following');
+    expect(await page.getByRole('button', { name: 'Delete session…' }).isDisabled()).to.equal(true);
   });
 
   it('reads the change feed when the server has one: resumes with Last-Event-ID, and stops at the tombstone', async () => {
