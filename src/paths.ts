@@ -16,3 +16,5 @@ function findProjectRoot(): string {
 export const projectRoot = findProjectRoot();
 export const migrationsDir = join(projectRoot, 'migrations');
 export const openapiPath = join(projectRoot, 'openapi.yaml');
+/** The built history page (`npm run build` writes it; scripts/build-ui.ts). */
+export const uiDir = join(projectRoot, 'dist', 'ui');

@@ -4,7 +4,7 @@ export const openapiDocument: unknown = {
   "info": {
     "title": "Session state store",
     "version": "1.0.0",
-    "description": "Keeps every saved state of a session. Each save is stored as an RFC 6902 JSON Patch against the\nprevious state, with periodic full checkpoints; any version, or the state at any instant, can be\nloaded, compared and restored, and history is never rewritten.\n\nConventions:\n- Session ids: 1 to 128 characters of `A-Z a-z 0-9 . _ : @ -`, starting with a letter or digit.\n- Versions are whole numbers from 1, contiguous per session. `ETag` is the version in double quotes.\n- Instants are RFC 3339; answers give UTC with microseconds (`2026-01-31T12:00:00.123456Z`).\n  An instant given must fall, once its offset is applied, from `0001-01-01T00:00:00Z` to\n  `9999-12-31T23:59:59.999999Z` (else 400).\n- Request bodies are JSON in UTF-8: no `charset` parameter or `charset=utf-8` (`utf8`, any\n  letter case); another charset is a 415, bytes that are not UTF-8 a 400 (never replaced by\n  U+FFFD). `Content-Encoding` may be `gzip`, `deflate`, `br` or `identity` (any letter case); the\n  body limit holds for the inflated body (413), a corrupt compressed body is a 400, another\n  coding a 415.\n- Numbers are IEEE 754 doubles, given back in their shortest form (`1.0` comes back as `1`). A\n  number whose value a double cannot hold exactly (`9007199254740993`, `1e400`, `1e-400`) is a\n  400 naming its JSON Pointer, never stored as another value. `-0` is stored as `0`.\n- Text lengths (`maxLength` of `message`, `author`…) count Unicode code points, in the query\n  and in bodies alike: an emoji is one character.\n- Every error is an `application/problem+json` body (RFC 9457) with `type`, `title`, `status`\n  and `detail`; a failed request writes nothing.\n- Requests are held to this document: a path or query parameter, a header or a body member\n  that breaks its schema is a 400 whose `detail` names it, says what it must be (in the words of\n  the schema's `title`, where it has one) and shows what was sent. A query parameter the operation does not list, or one given twice, is a 400 too, and\n  so is an `If-Match` or `If-None-Match` on a write that does not list it (nothing would check it).\n  A query parameter is read as its schema's type in one spelling: `10`, not `010` or `1e1`.\n- Writes to one session are serialized: every accepted write becomes exactly one version.\n  `If-Match` makes a write conditional on the head version; `Idempotency-Key` makes it safe to retry.\n- Paths are exact: case-sensitive, with no trailing slash, and compared as sent (a\n  percent-encoded letter, `//`, a `.` or `..` segment or a `;` parameter is another path). Only\n  path parameters are percent-decoded. A path no route has answers 404, a method a path does\n  not take 405 (with `Allow`), both as problems and without looking at the key.\n- While the database cannot serve (down, restarting, overloaded, read-only, out of disk) every\n  route that needs it answers 503 with `Retry-After` in whole seconds; retry then, with the same\n  `Idempotency-Key` for a write.\n\nAccess: every `/v1` route needs `Authorization: Bearer <key>`. A key belongs to one tenant and\nhas a role: `read` (GET and HEAD only), `write` (every session route) or `admin` (also the\ntenant's keys, under `/v1/keys`). Each operation names the least role it needs in `x-access`\n(`public`: no key). Sessions live inside their tenant: another tenant's session is answered\nexactly as one that does not exist. `/healthz`, `/readyz` and `/openapi.yaml` are open.\n"
+    "description": "Keeps every saved state of a session. Each save is stored as an RFC 6902 JSON Patch against the\nprevious state, with periodic full checkpoints; any version, or the state at any instant, can be\nloaded, compared and restored, and history is never rewritten.\n\nConventions:\n- Session ids: 1 to 128 characters of `A-Z a-z 0-9 . _ : @ -`, starting with a letter or digit.\n- Versions are whole numbers from 1, contiguous per session. `ETag` is the version in double quotes.\n- Instants are RFC 3339; answers give UTC with microseconds (`2026-01-31T12:00:00.123456Z`).\n  An instant given must fall, once its offset is applied, from `0001-01-01T00:00:00Z` to\n  `9999-12-31T23:59:59.999999Z` (else 400).\n- Request bodies are JSON in UTF-8: no `charset` parameter or `charset=utf-8` (`utf8`, any\n  letter case); another charset is a 415, bytes that are not UTF-8 a 400 (never replaced by\n  U+FFFD). `Content-Encoding` may be `gzip`, `deflate`, `br` or `identity` (any letter case); the\n  body limit holds for the inflated body (413), a corrupt compressed body is a 400, another\n  coding a 415.\n- Numbers are IEEE 754 doubles, given back in their shortest form (`1.0` comes back as `1`). A\n  number whose value a double cannot hold exactly (`9007199254740993`, `1e400`, `1e-400`) is a\n  400 naming its JSON Pointer, never stored as another value. `-0` is stored as `0`.\n- Text lengths (`maxLength` of `message`, `author`…) count Unicode code points, in the query\n  and in bodies alike: an emoji is one character.\n- Every error is an `application/problem+json` body (RFC 9457) with `type`, `title`, `status`\n  and `detail`; a failed request writes nothing.\n- Requests are held to this document: a path or query parameter, a header or a body member\n  that breaks its schema is a 400 whose `detail` names it, says what it must be (in the words of\n  the schema's `title`, where it has one) and shows what was sent. A query parameter the operation does not list, or one given twice, is a 400 too, and\n  so is an `If-Match` or `If-None-Match` on a write that does not list it (nothing would check it).\n  A query parameter is read as its schema's type in one spelling: `10`, not `010` or `1e1`.\n- Writes to one session are serialized: every accepted write becomes exactly one version.\n  `If-Match` makes a write conditional on the head version; `Idempotency-Key` makes it safe to retry.\n- Paths are exact: case-sensitive, with no trailing slash (but the page, `/ui/`), and compared as\n  sent (a percent-encoded letter, `//`, a `.` or `..` segment or a `;` parameter is another path). Only\n  path parameters are percent-decoded. A path no route has answers 404, a method a path does\n  not take 405 (with `Allow`), both as problems and without looking at the key.\n- While the database cannot serve (down, restarting, overloaded, read-only, out of disk) every\n  route that needs it answers 503 with `Retry-After` in whole seconds; retry then, with the same\n  `Idempotency-Key` for a write.\n\nAccess: every `/v1` route needs `Authorization: Bearer <key>`. A key belongs to one tenant and\nhas a role: `read` (GET and HEAD only), `write` (every session route) or `admin` (also the\ntenant's keys, under `/v1/keys`). Each operation names the least role it needs in `x-access`\n(`public`: no key). Sessions live inside their tenant: another tenant's session is answered\nexactly as one that does not exist. `/healthz`, `/readyz`, `/openapi.yaml` and the history page\n(`/ui/` and its files) are open.\n"
   },
   "servers": [
     {
@@ -897,6 +897,38 @@ export const openapiDocument: unknown = {
         }
       }
     },
+    "/v1/whoami": {
+      "get": {
+        "operationId": "whoami",
+        "x-access": "read",
+        "summary": "The caller's key, its tenant and role (any role); never a secret",
+        "description": "What a client needs to offer only what its key may do: the history page hides the write\nactions from a `read` key.\n",
+        "responses": {
+          "200": {
+            "description": "The key.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Identity"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
     "/healthz": {
       "get": {
         "operationId": "health",
@@ -989,6 +1021,124 @@ export const openapiDocument: unknown = {
           }
         }
       }
+    },
+    "/ui": {
+      "get": {
+        "operationId": "historyPageRedirect",
+        "x-access": "public",
+        "security": [],
+        "summary": "Redirects to the history page, /ui/",
+        "responses": {
+          "301": {
+            "description": "The page is `/ui/`.",
+            "headers": {
+              "Location": {
+                "description": "`/ui/`",
+                "schema": {
+                  "type": "string",
+                  "const": "/ui/"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          }
+        }
+      }
+    },
+    "/ui/": {
+      "get": {
+        "operationId": "historyPage",
+        "x-access": "public",
+        "security": [],
+        "summary": "The history page (HTML), built into the package by `npm run build`",
+        "description": "A page to browse sessions and their history, compare and download versions, and restore,\nfork or delete (with a `write` key). It asks for an API key and keeps it in the tab's\n`sessionStorage`; every call it makes is an ordinary `/v1` request with that key. It loads\nnothing from another origin and works offline.\n",
+        "responses": {
+          "200": {
+            "description": "The page.",
+            "headers": {
+              "Content-Security-Policy": {
+                "$ref": "#/components/headers/UiContentSecurityPolicy"
+              }
+            },
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "404": {
+            "description": "The page is not built (run `npm run build`).",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/ui/{file}": {
+      "parameters": [
+        {
+          "name": "file",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "title": "a file name of the page, such as app.js",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "historyPageFile",
+        "x-access": "public",
+        "security": [],
+        "summary": "A script, style sheet or image of the history page",
+        "description": "Only the files the build wrote exist (never a path on disk: no `..`, no subfolder); the\npage itself is `/ui/` only, so `/ui/index.html` is a 404.\n",
+        "responses": {
+          "200": {
+            "description": "The file.",
+            "headers": {
+              "Content-Security-Policy": {
+                "$ref": "#/components/headers/UiContentSecurityPolicy"
+              }
+            },
+            "content": {
+              "text/javascript": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "text/css": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "image/svg+xml": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1056,6 +1206,12 @@ export const openapiDocument: unknown = {
       }
     },
     "headers": {
+      "UiContentSecurityPolicy": {
+        "description": "`default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';\nbase-uri 'none'; form-action 'none'; frame-ancestors 'none'`: the page runs only its own\nfiles (no inline script or style) and talks to this origin only. Sent with\n`X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and `Cache-Control: no-cache`.\n",
+        "schema": {
+          "type": "string"
+        }
+      },
       "ETag": {
         "description": "The version, as a strong entity tag (`\"3\"`).",
         "schema": {
@@ -1325,6 +1481,26 @@ export const openapiDocument: unknown = {
       }
     },
     "schemas": {
+      "Identity": {
+        "type": "object",
+        "required": [
+          "key_id",
+          "tenant",
+          "role"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "key_id": {
+            "$ref": "#/components/schemas/KeyId"
+          },
+          "tenant": {
+            "type": "string"
+          },
+          "role": {
+            "$ref": "#/components/schemas/Role"
+          }
+        }
+      },
       "Role": {
         "type": "string",
         "enum": [

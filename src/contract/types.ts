@@ -235,6 +235,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's key, its tenant and role (any role); never a secret
+         * @description What a client needs to offer only what its key may do: the history page hides the write
+         *     actions from a `read` key.
+         */
+        get: operations["whoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -290,10 +311,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ui": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redirects to the history page, /ui/ */
+        get: operations["historyPageRedirect"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The history page (HTML), built into the package by `npm run build`
+         * @description A page to browse sessions and their history, compare and download versions, and restore,
+         *     fork or delete (with a `write` key). It asks for an API key and keeps it in the tab's
+         *     `sessionStorage`; every call it makes is an ordinary `/v1` request with that key. It loads
+         *     nothing from another origin and works offline.
+         */
+        get: operations["historyPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A script, style sheet or image of the history page
+         * @description Only the files the build wrote exist (never a path on disk: no `..`, no subfolder); the
+         *     page itself is `/ui/` only, so `/ui/index.html` is a 404.
+         */
+        get: operations["historyPageFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Identity: {
+            key_id: components["schemas"]["KeyId"];
+            tenant: string;
+            role: components["schemas"]["Role"];
+        };
         /** @enum {string} */
         Role: "read" | "write" | "admin";
         ApiKey: {
@@ -651,6 +740,13 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';
+         *     base-uri 'none'; form-action 'none'; frame-ancestors 'none'`: the page runs only its own
+         *     files (no inline script or style) and talks to this origin only. Sent with
+         *     `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and `Cache-Control: no-cache`.
+         */
+        UiContentSecurityPolicy: string;
         /** @description The version, as a strong entity tag (`"3"`). */
         ETag: string;
         /** @description The version of the state in the body. */
@@ -1186,6 +1282,30 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    whoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Identity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     health: {
         parameters: {
             query?: never;
@@ -1255,6 +1375,85 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+        };
+    };
+    historyPageRedirect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page is `/ui/`. */
+            301: {
+                headers: {
+                    /** @description `/ui/` */
+                    Location?: "/ui/";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    historyPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    "Content-Security-Policy": components["headers"]["UiContentSecurityPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The page is not built (run `npm run build`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    historyPageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "Content-Security-Policy": components["headers"]["UiContentSecurityPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                    "image/svg+xml": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
         };
     };
 }

@@ -15,8 +15,10 @@ import { keyRoutes } from './routes/keys.js';
 import { problemMiddleware } from './problem.js';
 import { healthRoutes, STORAGE_UNAVAILABLE } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { identityRoutes } from './routes/identity.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
+import { uiRoutes } from './routes/ui.js';
 import { declaredRoutes } from './routing.js';
 
 export type AppConfig = Pick<
@@ -81,6 +83,8 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     historyRoutes(store, access, tenantOf),
     sessionRoutes(store, access, tenantOf, config.maxJsonDepth),
     keyRoutes(pool, access, config.maxJsonDepth),
+    identityRoutes(access),
+    uiRoutes(access),
   ];
   const declared = declaredRoutes(routers);
 

@@ -57,6 +57,10 @@ const SAMPLES: Record<string, Sample> = {
   'GET /healthz': {},
   'GET /readyz': {},
   'GET /openapi.yaml': {},
+  'GET /v1/whoami': {},
+  'GET /ui': {},
+  'GET /ui/': {},
+  'GET /ui/{file}': { params: { file: 'app.js' } },
 };
 
 /** The access each operation declares in openapi.yaml (`x-access`), checked against `security`. */
@@ -81,7 +85,7 @@ function fill(template: string, params: Record<string, string> = {}): string {
 function misspellings(path: string): Array<[string, string]> {
   const segments = path.split('/').slice(1);
   // The literal segments (not path parameters), by index.
-  const literals = segments.map((segment, i) => [segment, i] as const).filter(([segment]) => /^[a-z]/.test(segment) && !/^(target|doomed|0123456789ab)$/.test(segment));
+  const literals = segments.map((segment, i) => [segment, i] as const).filter(([segment]) => /^[a-z]/.test(segment) && !/^(target|doomed|0123456789ab|app\.js)$/.test(segment));
   const rebuilt = (i: number, replacement: string) => '/' + segments.map((segment, j) => (j === i ? replacement : segment)).join('/');
   const [first, firstIndex] = literals[0]!;
   const [last, lastIndex] = literals.at(-1)!;
@@ -101,7 +105,8 @@ function misspellings(path: string): Array<[string, string]> {
     variants.push(['interior double slash', path.replace(/^(\/[^/]+)\//, '$1//')]);
     variants.push(['encoded slash', path.replace(/^(\/[^/]+)\//, '$1%2F')]);
   }
-  const seen = new Set([path]);
+  // Another route's own spelling is that route, not a misspelling: /ui/ of /ui.
+  const seen = new Set([path, ...Object.entries(SAMPLES).map(([operation, sample]) => fill(operation.split(' ')[1]!, sample.params))]);
   return variants.filter(([, variant]) => !seen.has(variant) && seen.add(variant));
 }
 
