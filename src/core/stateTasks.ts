@@ -215,8 +215,10 @@ export function replayVersion(input: { checkpointText: string; patchTexts: strin
 }
 
 /** The RFC 6902 patch (as text) that turns one state into another. */
-export function diffStates(input: { fromText: string; toText: string }): TaskResult<{ patchText: string }> {
-  return ok({ patchText: JSON.stringify(diff(JSON.parse(input.fromText) as Json, JSON.parse(input.toText) as Json)) });
+export function diffStates(input: { fromText: string; toText: string }): TaskResult<{ patch: Uint8Array }> {
+  // As UTF-8 bytes: the answer can be tens of MB, and encoding it is work for this thread, not
+  // for the event loop that sends it (a worker hands the bytes over without a copy).
+  return ok({ patch: Buffer.from(JSON.stringify(diff(JSON.parse(input.fromText) as Json, JSON.parse(input.toText) as Json))) });
 }
 
 export const stateTasks = { ingestState, ingestPatch, planWrite, replayVersion, diffStates };

@@ -50,13 +50,13 @@ export async function diffVersions(
   sessionId: string,
   from: number,
   to: number,
-): Promise<{ from: number; to: number; patchText: string }> {
+): Promise<{ from: number; to: number; patch: Uint8Array }> {
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   await resolveVersion(ctx.pool, head, { version: Math.max(from, to) });
   const fromState = await rebuildState(ctx.pool, ctx.work, tenant, sessionId, from);
-  if (from === to) return { from, to, patchText: '[]' };
+  if (from === to) return { from, to, patch: Buffer.from('[]') };
   const toState = await rebuildState(ctx.pool, ctx.work, tenant, sessionId, to);
   const size = fromState.state.text.length + toState.state.text.length;
-  const { patchText } = await runStateTask(ctx.work, 'diffStates', { fromText: fromState.state.text, toText: toState.state.text }, size);
-  return { from, to, patchText };
+  const { patch } = await runStateTask(ctx.work, 'diffStates', { fromText: fromState.state.text, toText: toState.state.text }, size);
+  return { from, to, patch };
 }

@@ -36,7 +36,7 @@ export function historyRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: R
     const { path, query } = checkRequest(c, 'diffVersions');
     const result = await diffVersions(ctx, tenantOf(c), path.sid, query.from, query.to);
     c.type = JSON_PATCH_TYPE;
-    c.body = result.patchText;
+    c.body = Buffer.from(result.patch.buffer, result.patch.byteOffset, result.patch.byteLength);
   });
 
   return router;
