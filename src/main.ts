@@ -6,7 +6,7 @@ import { DataFolderInUseError, type LocalMariadb } from './db/localMariadb.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
 import { createPool, type Pool } from './db/pool.js';
-import { createApp } from './http/app.js';
+import { createApp, type App } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { readMaxAllowedPacket } from './store/readMaxAllowedPacket.js';
 
@@ -22,6 +22,7 @@ async function main(): Promise<number> {
   let local: LocalMariadb | undefined;
   let pool: Pool | undefined;
   let server: Server;
+  let app: App;
   try {
     // As a `service`: refused while another process owns the data folder (see dataFolderLock.ts).
     const opened = await openDatabase(config.database, logger, 'service');
@@ -43,7 +44,7 @@ async function main(): Promise<number> {
       });
     }
     const storage = local ? local.storageProblem.bind(local) : undefined;
-    const app = createApp({ pool, config, logger, storage });
+    app = createApp({ pool, config, logger, storage });
     server = createServer(app.koa.callback());
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -60,16 +61,22 @@ async function main(): Promise<number> {
   logger.info('listening', { url: `http://${config.host}:${port}`, port, database: local ? 'local' : 'DATABASE_URL' });
 
   const signal = await signalled;
-  return stop(signal, { server, pool, local, logger, graceMs: config.shutdownGraceMs });
+  return stop(signal, { server, app, pool, local, logger, graceMs: config.shutdownGraceMs });
 }
 
 /**
- * Stop accepting at once (the listening socket closes: a new connection is refused), let requests
- * in flight run to their answer, then close the pool, then stop the managed MariaDB.
+ * Stop accepting at once (the listening socket closes: a new connection is refused), end the
+ * change feed streams (they would otherwise hold their connections until the grace period is
+ * over; their readers resume elsewhere with Last-Event-ID), let requests in flight run to their
+ * answer, then close the pool, then stop the managed MariaDB.
  */
-async function stop(signal: string, { server, pool, local, logger, graceMs }: { server: Server; pool: Pool; local: LocalMariadb | undefined; logger: Logger; graceMs: number }): Promise<number> {
+async function stop(
+  signal: string,
+  { server, app, pool, local, logger, graceMs }: { server: Server; app: App; pool: Pool; local: LocalMariadb | undefined; logger: Logger; graceMs: number },
+): Promise<number> {
   logger.info('stopping: finishing requests in flight', { signal });
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  app.closeStreams();
   // A keep-alive connection becomes idle when its request is answered: close it then, not at the
   // client's leisure.
   const idle = setInterval(() => server.closeIdleConnections(), 100);
