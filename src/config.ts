@@ -26,6 +26,10 @@ export interface Config {
   /** States (JSON text) from this size on are parsed, diffed and hashed on a worker thread. */
   offloadFromBytes: number;
   txMaxRetries: number;
+  /** How long an Idempotency-Key record is honoured; a retry after it is a new request. */
+  idempotencyTtlSeconds: number;
+  /** How often each process purges the records past that window; 0: never (purge them elsewhere). */
+  idempotencySweepSeconds: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
   /** Default per-key rate limit (requests per second); 0: off. Keys may carry their own. */
@@ -70,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerThreads: integer(env, 'WORKER_THREADS', Math.min(4, availableParallelism()), 0, 64),
     offloadFromBytes: integer(env, 'OFFLOAD_FROM_BYTES', 128 * 1024, 0, Number.MAX_SAFE_INTEGER),
     txMaxRetries: integer(env, 'TX_MAX_RETRIES', 8, 0, 100),
+    idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 10 * 365 * 86_400),
+    idempotencySweepSeconds: integer(env, 'IDEMPOTENCY_SWEEP_SECONDS', 300, 0, 86_400),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),

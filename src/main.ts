@@ -8,6 +8,7 @@ import { openDatabase } from './db/openDatabase.js';
 import { createPool, type Pool } from './db/pool.js';
 import { createApp, type App } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
+import { createIdempotencySweeper, type IdempotencySweeper } from './sessions/idempotencySweeper.js';
 import { readMaxAllowedPacket } from './store/readMaxAllowedPacket.js';
 
 async function main(): Promise<number> {
@@ -59,22 +60,38 @@ async function main(): Promise<number> {
   }
   const { port } = server.address() as AddressInfo;
   logger.info('listening', { url: `http://${config.host}:${port}`, port, database: local ? 'local' : 'DATABASE_URL' });
+  const sweeper = createIdempotencySweeper({
+    pool,
+    ttlSeconds: config.idempotencyTtlSeconds,
+    intervalMs: config.idempotencySweepSeconds * 1000,
+    logger,
+  });
+  sweeper.start();
 
   const signal = await signalled;
-  return stop(signal, { server, app, pool, local, logger, graceMs: config.shutdownGraceMs });
+  return stop(signal, { server, app, pool, local, sweeper, logger, graceMs: config.shutdownGraceMs });
 }
 
 /**
  * Stop accepting at once (the listening socket closes: a new connection is refused), end the
  * change feed streams (they would otherwise hold their connections until the grace period is
  * over; their readers resume elsewhere with Last-Event-ID), let requests in flight run to their
- * answer, then close the pool, then stop the managed MariaDB.
+ * answer and a purge under way end its batch, then close the pool, then stop the managed MariaDB.
  */
 async function stop(
   signal: string,
-  { server, app, pool, local, logger, graceMs }: { server: Server; app: App; pool: Pool; local: LocalMariadb | undefined; logger: Logger; graceMs: number },
+  {
+    server,
+    app,
+    pool,
+    local,
+    sweeper,
+    logger,
+    graceMs,
+  }: { server: Server; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: IdempotencySweeper; logger: Logger; graceMs: number },
 ): Promise<number> {
   logger.info('stopping: finishing requests in flight', { signal });
+  const swept = sweeper.stop();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   app.closeStreams();
   // A keep-alive connection becomes idle when its request is answered: close it then, not at the
@@ -87,6 +104,7 @@ async function stop(
   await closed;
   clearInterval(idle);
   clearTimeout(grace);
+  await swept;
   await pool.end();
   try {
     await local?.stop();

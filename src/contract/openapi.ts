@@ -1121,7 +1121,7 @@ export const openapiDocument: unknown = {
       "IdempotencyKey": {
         "name": "Idempotency-Key",
         "in": "header",
-        "description": "1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first\nanswer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different\nrequest is a 422.\n",
+        "description": "1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first\nanswer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes\nnothing; the same key with a different request is a 422. The first answer is kept for the\nserver's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,\nand the key may then name another one.\n",
         "schema": {
           "type": "string",
           "title": "1 to 255 visible ASCII characters",

@@ -715,8 +715,10 @@ export interface components {
         IfNoneMatchCreate: "*";
         /**
          * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-         *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-         *     request is a 422.
+         *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+         *     nothing; the same key with a different request is a 422. The first answer is kept for the
+         *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+         *     and the key may then name another one.
          */
         IdempotencyKey: string;
         /**
@@ -820,8 +822,10 @@ export interface operations {
                 "If-None-Match"?: components["parameters"]["IfNoneMatchCreate"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -872,8 +876,10 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1071,8 +1077,10 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1108,8 +1116,10 @@ export interface operations {
             header?: {
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1154,8 +1164,10 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /**
                  * @description 1 to 255 visible ASCII characters, unique per session. A retry with the same key gets the first
-                 *     answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with a different
-                 *     request is a 422.
+                 *     answer (the same status and body, byte for byte, with `Idempotent-Replayed: true`) and writes
+                 *     nothing; the same key with a different request is a 422. The first answer is kept for the
+                 *     server's `IDEMPOTENCY_TTL_SECONDS` (24 hours by default): a retry after that is a new request,
+                 *     and the key may then name another one.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };

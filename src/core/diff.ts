@@ -10,7 +10,7 @@ const MAX_EDIT_DISTANCE = 2048;
  * The edit-script search costs about (elements in the middle) × (edit distance) steps; past this
  * many it stops the same way, so two long unrelated lists cost a bounded pass, not seconds.
  */
-const MAX_ALIGNMENT_STEPS = 1 << 22;
+const MAX_ALIGNMENT_STEPS = 1 << 21;
 
 /**
  * The RFC 6902 patch that turns `from` into `to`. Objects are diffed key by key, recursively.
@@ -154,6 +154,9 @@ function editScript(a: string[], b: string[]): Edit[] | undefined {
   const n = a.length;
   const m = b.length;
   const limit = Math.min(n + m, MAX_EDIT_DISTANCE, Math.max(16, Math.floor(MAX_ALIGNMENT_STEPS / (n + m))));
+  // An alignment keeps at most the elements the two lists have in common, so it needs at least
+  // n + m - 2 × common edits: past the limit, give up before searching at all (unrelated lists).
+  if (n + m - 2 * commonElements(a, b) > limit) return undefined;
   const offset = limit + 1;
   const v = new Int32Array(2 * limit + 3);
   // Only the diagonals -d..d of each round are kept: the trace grows as d², not as d × limit.
@@ -174,6 +177,21 @@ function editScript(a: string[], b: string[]): Edit[] | undefined {
     }
   }
   return undefined;
+}
+
+/** How many elements the two lists share, counted with multiplicity. */
+function commonElements(a: string[], b: string[]): number {
+  const counts = new Map<string, number>();
+  for (const key of a) counts.set(key, (counts.get(key) ?? 0) + 1);
+  let common = 0;
+  for (const key of b) {
+    const left = counts.get(key);
+    if (left) {
+      common++;
+      counts.set(key, left - 1);
+    }
+  }
+  return common;
 }
 
 /** The furthest x on diagonal k after round d (`round` holds diagonals -d..d, and d+1 for reads past it). */

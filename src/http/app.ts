@@ -31,6 +31,7 @@ export type AppConfig = Pick<
   | 'workerThreads'
   | 'offloadFromBytes'
   | 'txMaxRetries'
+  | 'idempotencyTtlSeconds'
   | 'rateLimitPerSecond'
   | 'rateLimitBurst'
   | 'feedPollMs'
@@ -73,6 +74,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     transactions: { maxRetries: config.txMaxRetries },
     work: createTaskRunner({ threads: config.workerThreads, inlineBelow: config.offloadFromBytes }),
     limits: { maxBytes: config.bodyLimitBytes, maxDepth: config.maxJsonDepth },
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     logger,
   };
   const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));

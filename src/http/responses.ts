@@ -1,32 +1,23 @@
 import type { Context } from 'koa';
 import { formatInstant } from '../core/time.js';
-import type { WriteOutcome } from '../sessions/writeState.js';
+import { JSON_TYPE } from './body.js';
+import type { WriteAnswer } from '../sessions/writeAnswer.js';
 import type { EventMetadata } from '../store/eventMetadata.js';
 import type { SessionSummary } from '../store/listSessions.js';
 
-/** The answer to every write: 201 with the new version, or 200 when the state was unchanged. */
-export function sendWriteAnswer(ctx: Context, outcome: WriteOutcome): void {
-  ctx.status = outcome.changed ? 201 : 200;
-  ctx.set('ETag', `"${outcome.version}"`);
-  if (outcome.changed) {
-    ctx.set('Location', `/v1/sessions/${encodeURIComponent(outcome.sessionId)}/versions/${outcome.version}`);
+/**
+ * The answer to every write: 201 with the new version, or 200 when the state was unchanged. The
+ * body is sent as the text it is, so a replayed answer is the first one byte for byte.
+ */
+export function sendWriteAnswer(ctx: Context, answer: WriteAnswer): void {
+  ctx.status = answer.status;
+  ctx.set('ETag', `"${answer.version}"`);
+  if (answer.status === 201) {
+    ctx.set('Location', `/v1/sessions/${encodeURIComponent(answer.sessionId)}/versions/${answer.version}`);
   }
-  if (outcome.replayed) ctx.set('Idempotent-Replayed', 'true');
-  ctx.body = {
-    session_id: outcome.sessionId,
-    version: outcome.version,
-    created_at: formatInstant(outcome.createdAt),
-    changed: outcome.changed,
-    kind: outcome.kind,
-    ops: outcome.ops,
-    patch_bytes: outcome.patchBytes,
-    state_bytes: outcome.stateBytes,
-    state_hash: outcome.stateHash,
-    ...(outcome.restoredFrom !== undefined ? { restored_from: outcome.restoredFrom } : {}),
-    ...(outcome.forkedFrom
-      ? { forked_from: { session_id: outcome.forkedFrom.sessionId, version: outcome.forkedFrom.version } }
-      : {}),
-  };
+  if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+  ctx.type = JSON_TYPE;
+  ctx.body = answer.body;
 }
 
 export function historyItem(event: EventMetadata): Record<string, unknown> {

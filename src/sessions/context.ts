@@ -16,5 +16,7 @@ export interface StoreContext {
   work: TaskRunner;
   /** What a state may be: its size and nesting. */
   limits: StateLimits;
+  /** How long an Idempotency-Key's first answer is replayed to its retries. */
+  idempotencyTtlSeconds: number;
   logger: Logger;
 }

@@ -4,7 +4,8 @@ import type { StoreContext } from './context.js';
 import { requireLive } from './liveSession.js';
 import { resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
-import { writeState, type WriteConditions, type WriteOutcome } from './writeState.js';
+import type { WriteAnswer } from './writeAnswer.js';
+import { writeState, type WriteConditions } from './writeState.js';
 
 /** A new session `to` whose version 1 is a version of `sessionId` (its head by default). */
 export function forkSession(
@@ -14,7 +15,7 @@ export function forkSession(
   to: string,
   version: number | undefined,
   conditions: WriteConditions,
-): Promise<WriteOutcome> {
+): Promise<WriteAnswer> {
   return writeState(ctx, {
     tenant,
     sessionId: to,

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type Json } from '../core/json.js';
+import type { DbInstant } from '../core/time.js';
 import type { Queryable } from '../db/pool.js';
 import { UnprocessableError } from '../errors.js';
+import { deleteIdempotencyRecord } from '../store/deleteIdempotencyRecord.js';
 import { readIdempotencyRecord } from '../store/readIdempotencyRecord.js';
 import type { SessionHead } from '../store/sessionHead.js';
 import { writeIdempotencyRecord } from '../store/writeIdempotencyRecord.js';
@@ -12,6 +14,12 @@ export interface IdempotentRequest {
   sessionId: string;
   key: string;
   requestHash: Buffer;
+}
+
+/** An answer as its client got it: the HTTP status and the body, exactly as sent ('' for a 204). */
+export interface StoredAnswer {
+  status: number;
+  response: string;
 }
 
 /**
@@ -28,27 +36,33 @@ export function idempotentRequest(
 }
 
 /**
- * The stored first answer when this request was already answered, else undefined; a 422 when its
- * key was used with a different request. Without a head row there is no record: a purge removes a
- * session's records with it.
+ * The stored first answer when this request was already answered within the last `ttlSeconds`,
+ * else undefined; a 422 when its key was used with a different request in that window. A record
+ * past the window is deleted here, with the head row locked: the key is free again and this
+ * request is a new one, whose answer takes its place. Without a head row there is no record: a
+ * purge removes a session's records with it.
  */
-export async function firstAnswer(db: Queryable, request: IdempotentRequest | undefined, head: SessionHead | undefined): Promise<string | undefined> {
+export async function firstAnswer(
+  db: Queryable,
+  request: IdempotentRequest | undefined,
+  head: SessionHead | undefined,
+  expiry: { now: DbInstant; ttlSeconds: number },
+): Promise<StoredAnswer | undefined> {
   if (!request || !head) return undefined;
-  const record = await readIdempotencyRecord(db, request.tenant, request.sessionId, request.key);
+  const record = await readIdempotencyRecord(db, request.tenant, request.sessionId, request.key, expiry);
   if (!record) return undefined;
+  if (record.expired) {
+    await deleteIdempotencyRecord(db, request.tenant, request.sessionId, request.key);
+    return undefined;
+  }
   if (!record.requestHash.equals(request.requestHash)) {
     throw new UnprocessableError('this Idempotency-Key was already used with a different request');
   }
-  return record.response;
+  return { status: record.status, response: record.response };
 }
 
 /** Stores the answer to a keyed request, in the transaction that wrote what it answers. */
-export async function recordAnswer(
-  db: Queryable,
-  request: IdempotentRequest | undefined,
-  answer: { status: number; response: string },
-  now: string,
-): Promise<void> {
+export async function recordAnswer(db: Queryable, request: IdempotentRequest | undefined, answer: StoredAnswer, now: DbInstant): Promise<void> {
   if (!request) return;
   await writeIdempotencyRecord(db, { ...request, ...answer, createdAt: now });
 }

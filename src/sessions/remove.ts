@@ -24,7 +24,7 @@ export async function deleteSession(
       const { head, now } = await lockSessionHead(connection, tenant, sessionId);
       // A retried tombstone answers as the first time. (A purge keeps no record: it erases
       // everything of the session, so its retry finds nothing: 404.)
-      if ((await firstAnswer(connection, request, head)) !== undefined) return;
+      if ((await firstAnswer(connection, request, head, { now, ttlSeconds: ctx.idempotencyTtlSeconds })) !== undefined) return;
       expectSession(sessionId, head, { exists: 'existing', deletedAllowed: options.purge, ifMatch: options.ifMatch });
       if (options.purge) {
         await purgeSession(connection, tenant, sessionId);

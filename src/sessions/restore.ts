@@ -2,7 +2,8 @@ import { UnprocessableError } from '../errors.js';
 import type { StoreContext } from './context.js';
 import { resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
-import { writeState, type WriteConditions, type WriteOutcome } from './writeState.js';
+import type { WriteAnswer } from './writeAnswer.js';
+import { writeState, type WriteConditions } from './writeState.js';
 
 /** Appends a new version equal to an earlier one; nothing is removed. */
 export function restoreState(
@@ -11,7 +12,7 @@ export function restoreState(
   sessionId: string,
   target: { version: number } | { at: string },
   conditions: WriteConditions,
-): Promise<WriteOutcome> {
+): Promise<WriteAnswer> {
   return writeState(ctx, {
     tenant,
     sessionId,

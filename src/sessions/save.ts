@@ -1,6 +1,7 @@
 import type { StoreContext } from './context.js';
 import { runStateTask } from './stateWork.js';
-import { writeState, type WriteConditions, type WriteOutcome } from './writeState.js';
+import type { WriteAnswer } from './writeAnswer.js';
+import { writeState, type WriteConditions } from './writeState.js';
 
 /** PUT: the whole new state, as the JSON text the client sent. The first save creates the session. */
 export async function saveState(
@@ -9,7 +10,7 @@ export async function saveState(
   sessionId: string,
   body: string,
   conditions: WriteConditions,
-): Promise<WriteOutcome> {
+): Promise<WriteAnswer> {
   // Parsed, checked and hashed before any database work: a bad body costs no transaction.
   const state = await runStateTask(ctx.work, 'ingestState', { text: body, limits: ctx.limits }, body.length);
   return writeState(ctx, {
@@ -33,7 +34,7 @@ export async function patchState(
   sessionId: string,
   body: string,
   conditions: WriteConditions,
-): Promise<WriteOutcome> {
+): Promise<WriteAnswer> {
   const patch = await runStateTask(ctx.work, 'ingestPatch', { text: body, limits: ctx.limits }, body.length);
   return writeState(ctx, {
     tenant,

@@ -11,6 +11,7 @@ import { expectSession, type IfMatch } from './expectedVersion.js';
 import { firstAnswer, idempotentRequest, recordAnswer } from './idempotency.js';
 import { planVersion, type RequestedState } from './planVersion.js';
 import type { CachedState } from './stateCache.js';
+import { replayedWriteAnswer, writeAnswer, type WriteAnswer, type WriteOutcome } from './writeAnswer.js';
 
 /** Preconditions and options common to every write (PUT, PATCH, restore, fork). */
 export interface WriteConditions {
@@ -20,22 +21,6 @@ export interface WriteConditions {
   idempotencyKey?: string | undefined;
   message?: string | undefined;
   author?: string | undefined;
-}
-
-export interface WriteOutcome {
-  sessionId: string;
-  version: number;
-  createdAt: string;
-  changed: boolean;
-  kind: EventKind;
-  ops: number;
-  patchBytes: number;
-  stateBytes: number;
-  stateHash: string;
-  restoredFrom?: number;
-  forkedFrom?: { sessionId: string; version: number };
-  /** True when this answer is the stored first answer to an earlier request with the same Idempotency-Key. */
-  replayed: boolean;
 }
 
 /** What a write asks for, given the head, and where its state came from (restore, fork). */
@@ -59,11 +44,11 @@ export interface WriteSpec {
 
 /**
  * The write path of PUT, PATCH, restore and fork. In one transaction: lock the head row; answer a
- * repeated Idempotency-Key from its record; check the preconditions; plan the next version from
+ * repeated Idempotency-Key from its record (within IDEMPOTENCY_TTL_SECONDS); check the preconditions; plan the next version from
  * the head state; append it and record the answer. A state equal to the head writes no version.
  * The state cache learns the new head once the transaction has committed.
  */
-export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<WriteOutcome> {
+export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<WriteAnswer> {
   const { tenant, sessionId, kind, conditions } = spec;
   const fingerprint = { ...spec.fingerprint, message: conditions.message ?? null, author: conditions.author ?? null };
   const request = idempotentRequest(conditions.idempotencyKey, { tenant, sessionId, kind, fingerprint });
@@ -74,23 +59,23 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
     async (connection) => {
       written = undefined;
       const { head, now } = await lockSessionHead(connection, tenant, sessionId);
-      const first = await firstAnswer(connection, request, head);
-      if (first !== undefined) return { ...(JSON.parse(first) as WriteOutcome), replayed: true };
+      const first = await firstAnswer(connection, request, head, { now, ttlSeconds: ctx.idempotencyTtlSeconds });
+      if (first !== undefined) return replayedWriteAnswer(sessionId, first);
       expectSession(sessionId, head, { exists: spec.requires, ifMatch: conditions.ifMatch, createOnly: conditions.createOnly });
 
       const next = await spec.next(connection, head);
       const plan = await planVersion(ctx, connection, head, next.next);
-      let result: WriteOutcome;
+      let result: WriteAnswer;
       if (plan) {
         const source = next.forkedFrom ?? (next.restoredFrom !== undefined ? { sessionId, version: next.restoredFrom } : undefined);
         const appended = await appendVersion(ctx, connection, { tenant, sessionId, kind, head, plan, now, message: conditions.message, author: conditions.author, source });
         written = cachedVersion(appended, plan);
-        result = outcomeOf(kind, appended, { plan, next });
+        result = writeAnswer(outcomeOf(kind, appended, { plan, next }));
       } else {
         // No plan: the state equals the head's, so there is a head.
-        result = outcomeOf(kind, head!, undefined);
+        result = writeAnswer(outcomeOf(kind, head!, undefined));
       }
-      await recordAnswer(connection, request, { status: result.changed ? 201 : 200, response: JSON.stringify(result) }, now);
+      await recordAnswer(connection, request, { status: result.status, response: result.body }, now);
       return result;
     },
     ctx.transactions,
@@ -114,6 +99,5 @@ function outcomeOf(kind: EventKind, head: SessionHead, appended: { plan: Planned
     stateHash: head.headStateHash.toString('hex'),
     ...(next?.restoredFrom !== undefined ? { restoredFrom: next.restoredFrom } : {}),
     ...(next?.forkedFrom ? { forkedFrom: next.forkedFrom } : {}),
-    replayed: false,
   };
 }

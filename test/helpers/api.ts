@@ -75,6 +75,7 @@ export const testAppConfig: AppConfig = {
   workerThreads: 1,
   offloadFromBytes: 128 * 1024,
   txMaxRetries: 20,
+  idempotencyTtlSeconds: 86_400,
   rateLimitPerSecond: 0,
   rateLimitBurst: 20,
   feedPollMs: 50,

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createClient, createKeyValueStore, SessionStoreError, type SessionStoreClient } from '../../src/client/index.js';
 import { startTestServer, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -91,14 +92,13 @@ describe('Node client', function () {
   });
 
   describe('key-value adapter', () => {
-    it('batches the sets of one debounce window into one write, and reads its own writes', async () => {
-      const store = createKeyValueStore({ client, sessionId: 'kv-1', debounceMs: 50 });
+    it('batches the sets of one debounce window into one write (durability: debounce), and reads its own writes', async () => {
+      const store = createKeyValueStore({ client, sessionId: 'kv-1', durability: 'debounce', debounceMs: 50 });
       await store.restore();
       await store.set({ 'creds.json': { me: 'bot' }, 'pre-key-1.json': { k: 1 } });
       await store.set({ 'pre-key-2.json': { k: 2 }, 'pre-key-1.json': null });
       expect(await store.get(['creds.json', 'pre-key-1.json', 'pre-key-2.json'])).to.deep.equal({
         'creds.json': { me: 'bot' },
-        'pre-key-1.json': undefined,
         'pre-key-2.json': { k: 2 },
       });
       await store.flush();
@@ -116,8 +116,8 @@ describe('Node client', function () {
 
     it('two adapters racing on one session: one gets a 412, re-reads, and nothing is lost', async () => {
       await client.save('kv-2', { shared: 0 });
-      const a = createKeyValueStore({ client, sessionId: 'kv-2', debounceMs: 10_000 });
-      const b = createKeyValueStore({ client, sessionId: 'kv-2', debounceMs: 10_000 });
+      const a = createKeyValueStore({ client, sessionId: 'kv-2', durability: 'debounce', debounceMs: 10_000 });
+      const b = createKeyValueStore({ client, sessionId: 'kv-2', durability: 'debounce', debounceMs: 10_000 });
       await Promise.all([a.restore(), b.restore()]);
       for (let round = 0; round < 5; round++) {
         await a.set({ [`a-${round}`]: round, shared: `a${round}` });
@@ -131,6 +131,56 @@ describe('Node client', function () {
       }
       expect(state.shared).to.equal('a4');
       expect(await versions('kv-2')).to.equal(11);
+    });
+
+    it('resolves an awaited set() only once it is stored (the default), one write for the sets made together', async () => {
+      const store = createKeyValueStore({ client, sessionId: 'kv-3' });
+      await store.restore();
+      await Promise.all([store.set({ 'creds.json': { me: 'bot' } }), store.set({ 'pre-key-1.json': { k: 1 } })]);
+      expect((await client.load('kv-3'))?.state).to.deep.equal({ 'creds.json': { me: 'bot' }, 'pre-key-1.json': { k: 1 } });
+      await store.set({ 'pre-key-1.json': null, 'pre-key-2.json': { k: 2 } });
+      expect((await client.load('kv-3'))?.state).to.deep.equal({ 'creds.json': { me: 'bot' }, 'pre-key-2.json': { k: 2 } });
+      expect(await versions('kv-3')).to.equal(2);
+      // While the write is on its way, reads answer what was set, not the stored value before it.
+      const writing = store.set({ 'pre-key-2.json': { k: 'two' } });
+      await nextTurn();
+      expect(await store.get(['pre-key-2.json'])).to.deep.equal({ 'pre-key-2.json': { k: 'two' } });
+      await writing;
+    });
+
+    it('leaves keys that are not set out of what get() answers', async () => {
+      const store = createKeyValueStore({ client, sessionId: 'kv-4' });
+      await store.restore();
+      await store.set({ 'a.json': { a: 1 }, 'b.json': null });
+      await store.flush();
+      const got = await store.get(['a.json', 'b.json', 'c.json']);
+      expect(Object.keys(got)).to.deep.equal(['a.json']);
+    });
+
+    it('takes a deleted session for "no session" on restore(), and does not bring a purged one back with only its latest keys', async () => {
+      await client.save('kv-5', { 'creds.json': { me: 'old' } });
+      await client.delete('kv-5');
+      const store = createKeyValueStore({ client, sessionId: 'kv-5' });
+      await store.restore(); // a restarted bot after a logout: no throw
+      expect(await store.get(['creds.json'])).to.deep.equal({});
+      await store.set({ 'creds.json': { me: 'new' } });
+      await store.flush();
+      expect(store.sessionId).to.equal('kv-5.gen-2');
+      expect((await client.load('kv-5.gen-2'))?.state).to.deep.equal({ 'creds.json': { me: 'new' } });
+
+      await client.save('kv-6', { 'creds.json': { me: 'bot' }, 'pre-key-1.json': { k: 1 } });
+      const running = createKeyValueStore({ client, sessionId: 'kv-6' });
+      await running.restore();
+      await client.delete('kv-6', { purge: true }); // another process logged out
+      const late = await running
+        .set({ 'pre-key-2.json': { k: 2 } })
+        .then(() => running.flush())
+        .then(
+          () => 'stored',
+          (error: unknown) => error,
+        );
+      expect((late as SessionStoreError).status).to.equal(404);
+      expect(await client.load('kv-6')).to.equal(undefined);
     });
   });
 });

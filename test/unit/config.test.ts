@@ -31,6 +31,8 @@ describe('configuration (config.ts)', () => {
       workerThreads: Math.min(4, availableParallelism()),
       offloadFromBytes: 128 * 1024,
       txMaxRetries: 8,
+      idempotencyTtlSeconds: 86_400,
+      idempotencySweepSeconds: 300,
       shutdownGraceMs: 10_000,
       logLevel: 'info',
       rateLimitPerSecond: 0,
@@ -97,6 +99,8 @@ describe('configuration (config.ts)', () => {
       WORKER_THREADS: ['-1', '65'],
       OFFLOAD_FROM_BYTES: ['-1', 'big'],
       TX_MAX_RETRIES: ['-1', '101'],
+      IDEMPOTENCY_TTL_SECONDS: ['0', '315360001', '1.5', 'day'],
+      IDEMPOTENCY_SWEEP_SECONDS: ['-1', '86401'],
       SHUTDOWN_GRACE_MS: ['-1', '600001'],
       LOG_LEVEL: ['verbose', 'INFO'],
       RATE_LIMIT_PER_SECOND: ['-1', '1000001'],
@@ -121,6 +125,9 @@ describe('configuration (config.ts)', () => {
     expect(loadConfig({ FULL_STATE_RATIO: '0.25' }).fullStateRatio).to.equal(0.25);
     expect(loadConfig({ WORKER_THREADS: '0' }).workerThreads).to.equal(0);
     expect(loadConfig({ RATE_LIMIT_PER_SECOND: '0.5' }).rateLimitPerSecond).to.equal(0.5);
+    expect(loadConfig({ IDEMPOTENCY_TTL_SECONDS: '1' }).idempotencyTtlSeconds).to.equal(1);
+    expect(loadConfig({ IDEMPOTENCY_TTL_SECONDS: '315360000' }).idempotencyTtlSeconds).to.equal(315_360_000);
+    expect(loadConfig({ IDEMPOTENCY_SWEEP_SECONDS: '0' }).idempotencySweepSeconds).to.equal(0);
     for (const level of ['debug', 'info', 'warn', 'error', 'silent']) expect(loadConfig({ LOG_LEVEL: level }).logLevel).to.equal(level);
     const autoInstall = (value: string) => (loadConfig({ MARIADB_AUTO_INSTALL: value }).database as { autoInstall: boolean }).autoInstall;
     for (const value of ['1', 'true', 'TRUE', 'yes', 'On']) expect(autoInstall(value), value).to.equal(true);

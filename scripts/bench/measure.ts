@@ -1,0 +1,62 @@
+/** Measuring: latency summaries, samples taken in turns, and closed-loop throughput. */
+
+export interface Latency {
+  p50_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+  samples: number;
+}
+
+export function latency(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
+  return { p50_ms: round(at(0.5)), p99_ms: round(at(0.99)), mean_ms: round(mean), samples: sorted.length };
+}
+
+export function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/**
+ * Times several operations in turns rather than one block after another, so that a subject and
+ * its baseline live through the same moments of a noisy machine. The order is shuffled on every
+ * turn: in a fixed order, an operation that always follows a database query finds the server's
+ * thread still awake, and one that always follows an HTTP call finds it asleep.
+ */
+export async function interleaved<K extends string>(count: number, ops: Record<K, () => Promise<void>>): Promise<Record<K, number[]>> {
+  const names = Object.keys(ops) as K[];
+  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < count; i++) {
+    const order = [...names];
+    for (let j = order.length - 1; j > 0; j--) {
+      const k = Math.floor(Math.random() * (j + 1));
+      [order[j], order[k]] = [order[k]!, order[j]!];
+    }
+    for (const name of order) {
+      const start = performance.now();
+      await ops[name]();
+      samples[name].push(performance.now() - start);
+    }
+  }
+  return samples;
+}
+
+/** `clients` loops running `op` until `seconds` pass; returns per-op latencies and the op rate. */
+export async function closedLoop(clients: number, seconds: number, op: (client: number, i: number) => Promise<void>): Promise<{ rate: number; latency: Latency }> {
+  const samples: number[] = [];
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const t = performance.now();
+        await op(client, i);
+        samples.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  return { rate: round(samples.length / elapsed, 1), latency: latency(samples) };
+}
