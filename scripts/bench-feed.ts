@@ -25,6 +25,7 @@ import { connectionOptions, createPool } from '../src/db/pool.js';
 import { formatDatabaseUrl } from '../src/db/target.js';
 import { createLogger } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
+import { latency, round, type Latency } from './bench/measure.js';
 import { runMain } from './lib/cli.js';
 import { spawnServerProcess, type ServerProcess } from './lib/serverProcess.js';
 
@@ -47,20 +48,14 @@ const QUICK: Sizes = { delaySamples: 20, watchedSessions: 50, streamsOnOneSessio
 const TENANT = 'bench-feed';
 const DATABASE = 'bench_feed';
 
-interface Delay {
-  p50_ms: number;
-  p99_ms: number;
+interface Delay extends Latency {
   max_ms: number;
-  samples: number;
 }
 
 function delay(samples: number[]): Delay {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50_ms: round(at(0.5)), p99_ms: round(at(0.99)), max_ms: round(sorted.at(-1)!), samples: sorted.length };
+  return { ...latency(samples), max_ms: round(Math.max(...samples)) };
 }
 
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -108,8 +103,8 @@ async function measure(admin: mysql.Connection, watcherPid: number | undefined, 
   const m1 = cpuSeconds(mariadbPid);
   // The SHOW that reads the counter counts itself: one of the two belongs to this window.
   const q1 = (await questions(admin)) - 1;
-  const percent = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : round(((b - a) / elapsed) * 100));
-  return { queries_per_second: round((q1 - q0) / elapsed), watcher_cpu_percent: percent(w0, w1), mariadb_cpu_percent: percent(m0, m1) };
+  const percent = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : round(((b - a) / elapsed) * 100, 1));
+  return { queries_per_second: round((q1 - q0) / elapsed, 1), watcher_cpu_percent: percent(w0, w1), mariadb_cpu_percent: percent(m0, m1) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,8 +327,8 @@ async function main(): Promise<number> {
         writes_per_second: sizes.writesPerSecond,
         writing_without_streams: writingWithoutStreams,
         writing_while_watching: writingWhileWatching,
-        feed_queries_per_second_idle: round(watchingIdle.queries_per_second - noStreamsIdle.queries_per_second),
-        feed_queries_per_second_writing: round(writingWhileWatching.queries_per_second - writingWithoutStreams.queries_per_second),
+        feed_queries_per_second_idle: round(watchingIdle.queries_per_second - noStreamsIdle.queries_per_second, 1),
+        feed_queries_per_second_writing: round(writingWhileWatching.queries_per_second - writingWithoutStreams.queries_per_second, 1),
       },
     };
     mkdirSync(values.out!, { recursive: true });
@@ -353,7 +348,8 @@ async function main(): Promise<number> {
 function markdown(r: Results): string {
   const cpu = (x: number | null): string => (x === null ? 'n/a' : `${x} %`);
   const row = (label: string, w: Window): string => `| ${label} | ${w.queries_per_second} | ${cpu(w.watcher_cpu_percent)} | ${cpu(w.mariadb_cpu_percent)} |`;
-  const d = (label: string, x: Delay): string => `| ${label} | ${x.p50_ms} | ${x.p99_ms} | ${x.max_ms} | ${x.samples} |`;
+  const ms = (x: number): number => round(x, 1);
+  const d = (label: string, x: Delay): string => `| ${label} | ${ms(x.p50_ms)} | ${ms(x.p99_ms)} | ${ms(x.max_ms)} | ${x.samples} |`;
   const c = r.cost;
   return [
     '# Change feed benchmark',

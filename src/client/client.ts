@@ -98,6 +98,18 @@ async function* touching<T>(source: AsyncIterable<T>, touch: () => void): AsyncG
   }
 }
 
+/** An error answer as the error it is: its problem body, or one made up from a body that is not one. */
+async function problemOf(response: Response): Promise<SessionStoreError> {
+  const text = await response.text();
+  let problem: Problem;
+  try {
+    problem = JSON.parse(text) as Problem;
+  } catch {
+    problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 500) };
+  }
+  return new SessionStoreError(response.status, problem);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const instant = (value: string | Date): string => (value instanceof Date ? value.toISOString() : value);
 
@@ -127,16 +139,7 @@ export function createClient(options: ClientOptions): SessionStoreClient {
           await response.body?.cancel();
           continue;
         }
-        if (response.status >= 400) {
-          const text = await response.text();
-          let problem: Problem;
-          try {
-            problem = JSON.parse(text) as Problem;
-          } catch {
-            problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 500) };
-          }
-          throw new SessionStoreError(response.status, problem);
-        }
+        if (response.status >= 400) throw await problemOf(response);
         return response;
       } catch (error) {
         if (error instanceof SessionStoreError) throw error;
@@ -156,17 +159,6 @@ export function createClient(options: ClientOptions): SessionStoreClient {
   }
 
   const sessionPath = (sessionId: string): string => `/v1/sessions/${encodeURIComponent(sessionId)}`;
-
-  async function problemOf(response: Response): Promise<SessionStoreError> {
-    const text = await response.text();
-    let problem: Problem;
-    try {
-      problem = JSON.parse(text) as Problem;
-    } catch {
-      problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 500) };
-    }
-    return new SessionStoreError(response.status, problem);
-  }
 
   async function* watch(sessionId: string, watchOptions: WatchOptions = {}): AsyncGenerator<FeedChange> {
     const { signal } = watchOptions;
