@@ -225,8 +225,11 @@ async function main(): Promise<number> {
       FEED_MAX_STREAMS: String(sizes.watchedSessions + sizes.streamsOnOneSession + 100),
       FEED_MAX_STREAMS_PER_KEY: String(sizes.watchedSessions + sizes.streamsOnOneSession + 100),
     };
-    const [watcher, writer] = await Promise.all([spawnServerProcess(env), spawnServerProcess(env)]);
-    processes.push(watcher, writer);
+    // Both are stopped at the end even when only one of them started.
+    const spawned = await Promise.allSettled([spawnServerProcess(env), spawnServerProcess(env)]);
+    for (const outcome of spawned) if (outcome.status === 'fulfilled') processes.push(outcome.value);
+    for (const outcome of spawned) if (outcome.status === 'rejected') throw outcome.reason;
+    const [watcher, writer] = processes as [ServerProcess, ServerProcess];
     const watcherPid = watcher.child.pid;
     const auth = { authorization: `Bearer ${token}` };
     const put = async (sid: string, state: unknown): Promise<number> => {
