@@ -203,6 +203,19 @@ async function main(): Promise<number> {
   const { target: server, local } = await openDatabase(config.database, createLogger('warn'));
   const admin = await mysql.createConnection({ ...connectionOptions(server), database: undefined });
   const processes: ServerProcess[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+      await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`).catch(() => undefined);
+      await admin.end().catch(() => undefined);
+      await local?.stop();
+    })());
+  // Stopped from outside (Ctrl-C, a test's timeout): the server processes and the MariaDB this
+  // started stop too, rather than run on alone.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanUp().finally(() => process.exit(1)));
+  }
   try {
     const [[info]] = (await admin.query('SELECT VERSION() AS v, @@pid_file AS pidFile')) as unknown as [[{ v: string; pidFile: string }]];
     let mariadbPid: number | undefined;
@@ -341,10 +354,7 @@ async function main(): Promise<number> {
     process.stdout.write(report);
     return 0;
   } finally {
-    await Promise.all(processes.map((p) => p.stop()));
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`).catch(() => undefined);
-    await admin.end();
-    await local?.stop();
+    await cleanUp();
   }
 }
 

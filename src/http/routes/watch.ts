@@ -1,4 +1,4 @@
-import Router, { type RouterContext } from '@koa/router';
+import type Router from '@koa/router';
 import type { ChangeFeed } from '../../sessions/changeFeed.js';
 import { callerOf, type Guards } from '../auth.js';
 import { createEventStream } from '../eventStream.js';
@@ -9,7 +9,7 @@ import { checkRequest } from '../validation.js';
 export function watchRoutes(feed: ChangeFeed, access: Guards, { stallMs }: { stallMs: number }): Router {
   const router = createRouter();
 
-  router.get('/v1/sessions/:sid/watch', access.read, async (c: RouterContext) => {
+  router.get('/v1/sessions/:sid/watch', access.read, async (c) => {
     const { path, query, headers } = checkRequest(c, 'watchSession');
     const caller = callerOf(c);
     // An EventSource reconnects to the URL it was given (`?after=` and all), sending the id of
