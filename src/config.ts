@@ -37,6 +37,17 @@ export interface Config {
   rateLimitBurst: number;
   /** Where the first start writes the key it creates when there are no keys at all. */
   bootstrapKeyFile: string;
+  /** Change feed (GET /v1/sessions/{sid}/watch): how often each process reads the watched sessions' heads. */
+  feedPollMs: number;
+  /** A heartbeat comment on a stream silent for this long; open streams' keys are re-checked as often. */
+  feedHeartbeatMs: number;
+  /** Versions whose patch is larger than this are announced without it (`load_state`). */
+  feedPatchLimitBytes: number;
+  /** Bytes still waiting for a stream's reader when a version comes beyond which the stream is dropped. */
+  feedStreamBufferBytes: number;
+  /** Open change feed streams per process, and per key and process. */
+  feedMaxStreams: number;
+  feedMaxStreamsPerKey: number;
   /** Where `npm run import-workload` (without files) and `npm run bench` find the shared workloads. */
   workloadsDir: string;
 }
@@ -69,6 +80,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
+    feedPollMs: integer(env, 'FEED_POLL_MS', 100, 10, 60_000),
+    feedHeartbeatMs: integer(env, 'FEED_HEARTBEAT_MS', 15_000, 100, 600_000),
+    feedPatchLimitBytes: integer(env, 'FEED_PATCH_LIMIT_BYTES', 64 * 1024, 0, 1024 * 1024 * 1024),
+    feedStreamBufferBytes: integer(env, 'FEED_STREAM_BUFFER_BYTES', 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    feedMaxStreams: integer(env, 'FEED_MAX_STREAMS', 2000, 0, 1_000_000),
+    feedMaxStreamsPerKey: integer(env, 'FEED_MAX_STREAMS_PER_KEY', 100, 0, 1_000_000),
     bootstrapKeyFile: env.BOOTSTRAP_KEY_FILE ? env.BOOTSTRAP_KEY_FILE : join(dataDir, 'default-api-key'),
     workloadsDir: resolve(env.WORKLOADS_DIR ? env.WORKLOADS_DIR : join(projectRoot, '..', 'shared', 'workloads')),
   };

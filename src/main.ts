@@ -6,7 +6,7 @@ import { DataFolderInUseError, type LocalMariadb } from './db/localMariadb.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
 import { createPool, type Pool } from './db/pool.js';
-import { createApp } from './http/app.js';
+import { createApp, type App } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { createIdempotencySweeper, type IdempotencySweeper } from './sessions/idempotencySweeper.js';
 import { readMaxAllowedPacket } from './store/readMaxAllowedPacket.js';
@@ -23,6 +23,7 @@ async function main(): Promise<number> {
   let local: LocalMariadb | undefined;
   let pool: Pool | undefined;
   let server: Server;
+  let app: App;
   try {
     // As a `service`: refused while another process owns the data folder (see dataFolderLock.ts).
     const opened = await openDatabase(config.database, logger, 'service');
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
       });
     }
     const storage = local ? local.storageProblem.bind(local) : undefined;
-    const app = createApp({ pool, config, logger, storage });
+    app = createApp({ pool, config, logger, storage });
     server = createServer(app.koa.callback());
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -68,21 +69,31 @@ async function main(): Promise<number> {
   sweeper.start();
 
   const signal = await signalled;
-  return stop(signal, { server, pool, local, sweeper, logger, graceMs: config.shutdownGraceMs });
+  return stop(signal, { server, app, pool, local, sweeper, logger, graceMs: config.shutdownGraceMs });
 }
 
 /**
- * Stop accepting at once (the listening socket closes: a new connection is refused), let requests
- * in flight run to their answer and a purge under way end its batch, then close the pool, then
- * stop the managed MariaDB.
+ * Stop accepting at once (the listening socket closes: a new connection is refused), end the
+ * change feed streams (they would otherwise hold their connections until the grace period is
+ * over; their readers resume elsewhere with Last-Event-ID), let requests in flight run to their
+ * answer and a purge under way end its batch, then close the pool, then stop the managed MariaDB.
  */
 async function stop(
   signal: string,
-  { server, pool, local, sweeper, logger, graceMs }: { server: Server; pool: Pool; local: LocalMariadb | undefined; sweeper: IdempotencySweeper; logger: Logger; graceMs: number },
+  {
+    server,
+    app,
+    pool,
+    local,
+    sweeper,
+    logger,
+    graceMs,
+  }: { server: Server; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: IdempotencySweeper; logger: Logger; graceMs: number },
 ): Promise<number> {
   logger.info('stopping: finishing requests in flight', { signal });
   const swept = sweeper.stop();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  app.closeStreams();
   // A keep-alive connection becomes idle when its request is answered: close it then, not at the
   // client's leisure.
   const idle = setInterval(() => server.closeIdleConnections(), 100);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { HistoryPage, Json, JsonPatchOperation, Problem, SessionPage, VersionDetail, WriteAnswer } from './types.js';
+import { readEventStream } from './eventStream.js';
+import type { FeedChange, FeedDeleted, FeedVersion, HistoryPage, Json, JsonPatchOperation, Problem, SessionPage, VersionDetail, WriteAnswer } from './types.js';
 
 /** An error answer of the service, with its problem body. */
 export class SessionStoreError extends Error {
@@ -50,6 +51,18 @@ export interface WriteOptions {
   idempotencyKey?: string;
 }
 
+export interface WatchOptions {
+  /** Start with the versions after this one (0: all of them); default: only versions to come. */
+  after?: number;
+  /** Stops the watch: the iteration ends. (Leaving a `for await` loop stops it too.) */
+  signal?: AbortSignal;
+  /**
+   * A connection silent for this long is taken as dead and replaced (the server sends a heartbeat
+   * at least every FEED_HEARTBEAT_MS, 15 s by default). Default 45 s.
+   */
+  idleTimeoutMs?: number;
+}
+
 export interface Loaded<T = Json> {
   state: T;
   version: number;
@@ -67,6 +80,34 @@ export interface SessionStoreClient {
   fork(sessionId: string, to: string, options?: { version?: number; message?: string; author?: string; idempotencyKey?: string }): Promise<WriteAnswer>;
   delete(sessionId: string, options?: { purge?: boolean; expectedVersion?: number }): Promise<void>;
   list(options?: { prefix?: string; limit?: number; cursor?: string }): Promise<SessionPage>;
+  /**
+   * The session's new versions as they are written (GET /watch, Server-Sent Events), each once and
+   * in order; when the session is deleted, a last `deleted` change, and the iteration ends. A
+   * connection that breaks (or the server ends, stopping or shedding a slow reader) is resumed
+   * from the last version received, after a backoff; it gives up (SessionStoreUnavailableError)
+   * after `retries` failed attempts in a row. A refusal (400, 401, 404, 410, 429...) throws a
+   * SessionStoreError.
+   */
+  watch(sessionId: string, options?: WatchOptions): AsyncIterable<FeedChange>;
+}
+
+async function* touching<T>(source: AsyncIterable<T>, touch: () => void): AsyncGenerator<T> {
+  for await (const item of source) {
+    touch();
+    yield item;
+  }
+}
+
+/** An error answer as the error it is: its problem body, or one made up from a body that is not one. */
+async function problemOf(response: Response): Promise<SessionStoreError> {
+  const text = await response.text();
+  let problem: Problem;
+  try {
+    problem = JSON.parse(text) as Problem;
+  } catch {
+    problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 500) };
+  }
+  return new SessionStoreError(response.status, problem);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,16 +139,7 @@ export function createClient(options: ClientOptions): SessionStoreClient {
           await response.body?.cancel();
           continue;
         }
-        if (response.status >= 400) {
-          const text = await response.text();
-          let problem: Problem;
-          try {
-            problem = JSON.parse(text) as Problem;
-          } catch {
-            problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 500) };
-          }
-          throw new SessionStoreError(response.status, problem);
-        }
+        if (response.status >= 400) throw await problemOf(response);
         return response;
       } catch (error) {
         if (error instanceof SessionStoreError) throw error;
@@ -127,6 +159,60 @@ export function createClient(options: ClientOptions): SessionStoreClient {
   }
 
   const sessionPath = (sessionId: string): string => `/v1/sessions/${encodeURIComponent(sessionId)}`;
+
+  async function* watch(sessionId: string, watchOptions: WatchOptions = {}): AsyncGenerator<FeedChange> {
+    const { signal } = watchOptions;
+    const idleTimeoutMs = watchOptions.idleTimeoutMs ?? 45_000;
+    // Where the watch stands: the id of the last event (or the id the stream opened with).
+    let lastId: string | undefined = watchOptions.after === undefined ? undefined : String(watchOptions.after);
+    let failures = 0;
+    while (!signal?.aborted) {
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      signal?.addEventListener('abort', stop);
+      let idle: NodeJS.Timeout | undefined;
+      const alive = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(() => controller.abort(), idleTimeoutMs);
+      };
+      try {
+        alive();
+        const response = await doFetch(`${baseUrl}${sessionPath(sessionId)}/watch`, {
+          headers: { authorization: `Bearer ${options.token}`, accept: 'text/event-stream', ...(lastId !== undefined ? { 'last-event-id': lastId } : {}) },
+          signal: controller.signal,
+        });
+        if (response.status >= 400 && !(response.status === 503 && failures < retries)) throw await problemOf(response);
+        if (response.status === 200 && response.body) {
+          failures = 0;
+          // Any bytes (heartbeats too) show the connection alive.
+          for await (const block of readEventStream(touching(response.body as unknown as AsyncIterable<Uint8Array>, alive))) {
+            if (block.id !== undefined) lastId = block.id;
+            // The time the caller takes over a change does not count as the connection's silence.
+            clearTimeout(idle);
+            if (block.event === 'version') yield { event: 'version', ...(JSON.parse(block.data) as FeedVersion) };
+            else if (block.event === 'deleted') {
+              yield { event: 'deleted', ...(JSON.parse(block.data) as FeedDeleted) };
+              return;
+            }
+            alive();
+          }
+        } else {
+          await response.body?.cancel();
+        }
+        // Ended without a `deleted`: the server stopped or shed this stream; resume.
+      } catch (error) {
+        if (error instanceof SessionStoreError) throw error;
+        if (signal?.aborted) return;
+        if (failures >= retries) throw new SessionStoreUnavailableError(`watch ${sessionId}: no stream after ${retries + 1} attempts`, error);
+      } finally {
+        clearTimeout(idle);
+        signal?.removeEventListener('abort', stop);
+        controller.abort();
+      }
+      failures++;
+      await sleep(backoffMs * 2 ** Math.min(failures - 1, 6) * (0.5 + Math.random()));
+    }
+  }
   const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 
   /** PUT (a whole state) or PATCH (a JSON Patch) of a session's head: the two differ only in these. */
@@ -192,5 +278,6 @@ export function createClient(options: ClientOptions): SessionStoreClient {
     async list(listOptions = {}) {
       return json<SessionPage>(await request('GET', '/v1/sessions', { query: listOptions }));
     },
+    watch,
   };
 }

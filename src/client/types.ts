@@ -16,6 +16,12 @@ export type HistoryPage = Schemas['HistoryPage'];
 export type VersionDetail = Schemas['VersionDetail'];
 export type SessionItem = Schemas['SessionItem'];
 export type SessionPage = Schemas['SessionPage'];
+/** A new version, as the change feed (`watch`) tells it: its history entry and `patch`, or `load_state`. */
+export type FeedVersion = Schemas['FeedVersion'];
+/** The end of a watched session: tombstoned (`purged: false`) or purged. */
+export type FeedDeleted = Schemas['FeedDeleted'];
+/** What `watch` yields: each new version, and last, when the session is deleted, its end. */
+export type FeedChange = ({ event: 'version' } & FeedVersion) | ({ event: 'deleted' } & FeedDeleted);
 
 /**
  * RFC 9457 problem details, as every error answer carries, with the members some add (a 412's

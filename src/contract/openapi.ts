@@ -453,6 +453,98 @@ export const openapiDocument: unknown = {
         }
       }
     },
+    "/v1/sessions/{sid}/watch": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SessionId"
+        }
+      ],
+      "get": {
+        "operationId": "watchSession",
+        "x-access": "read",
+        "summary": "The session's new versions as they are written (Server-Sent Events)",
+        "description": "A `text/event-stream` (Server-Sent Events) that stays open: one event per new version of\nthe session, written through any server process on the same database, in version order,\nnone missed and none twice. Each event has `id:` the version, `event: version` and as\n`data` a `FeedVersion`: the version's history entry (as `/history` gives it) plus `patch`,\nthe RFC 6902 patch from the version before (as `/versions/{n}` gives it), when it is at\nmost `FEED_PATCH_LIMIT_BYTES` (default 64 KiB), else `load_state: true` (load that\nversion's state instead).\n\nWhere it starts: with `Last-Event-ID: N` (what an EventSource sends when it reconnects) or\n`?after=N`, the versions after N are sent first (`after=0`: every version), then new ones\nas they come; with neither, only versions written after the stream opened. Last-Event-ID\nwins over `after` (an EventSource reconnects to the same URL). N beyond the session's head\nis a 400, answered before the stream opens, like every other refusal. The stream opens with\n`retry: 1000` and `id: N` without data (not an event): N is the version it starts after (the\nhead, without `after`), so a client that loses the connection before the first version\nstill resumes from there with Last-Event-ID, missing nothing.\n\nA new version is sent within `FEED_POLL_MS` (default 100 ms) plus two database reads of\nbeing committed: each server process reads the heads of every session its streams watch in\none query per poll, whatever the number of streams. Lines starting with `:` are heartbeats,\nsent when a stream has been silent for `FEED_HEARTBEAT_MS` (default 15 s). When the session\nis deleted, the stream sends its remaining versions, then `event: deleted` with a\n`FeedDeleted` (`purged: false`, `deleted_at`, `version`; or `purged: true` after a purge)\nand ends. It also ends when the key is revoked or expires (checked every\n`FEED_HEARTBEAT_MS`), and when the server stops: resume then with `Last-Event-ID`.\n\nA stream whose reader falls behind (more than `FEED_STREAM_BUFFER_BYTES`, default 1 MiB,\nstill waiting for it when the next version comes, or nothing taken for two heartbeat\nintervals while it catches up) is cut; its reader resumes with `Last-Event-ID` from the\nlast event it got.\n",
+        "parameters": [
+          {
+            "name": "after",
+            "in": "query",
+            "description": "Send the versions after this one first (0 for all); at most the session's head (else 400).",
+            "schema": {
+              "type": "integer",
+              "minimum": 0
+            }
+          },
+          {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "description": "The `id` of the last event the client got (a version); wins over `after`. At most the session's head (else 400).",
+            "schema": {
+              "type": "string",
+              "title": "the id of an event of this feed, a version such as 7",
+              "pattern": "^(0|[1-9][0-9]{0,9})$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The stream. Events: `version` (data: `FeedVersion`, `id:` the version) and, last,\n`deleted` (data: `FeedDeleted`); heartbeat comments; first `retry:` and `id:` fields.\n",
+            "headers": {
+              "Cache-Control": {
+                "description": "`no-store`",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "description": "Server-Sent Events: `id: <version>`, `event: version`, `data: <FeedVersion>`; finally `event: deleted`, `data: <FeedDeleted>`."
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "429": {
+            "description": "Too many open streams: this key's in this server process (`FEED_MAX_STREAMS_PER_KEY`,\ndefault 100), or the process's own (`FEED_MAX_STREAMS`, default 2000); or the key is over\nits rate limit. Retry after `Retry-After` seconds, or close a stream first.\n",
+            "headers": {
+              "Retry-After": {
+                "description": "Whole seconds to wait before retrying.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^[0-9]+$"
+                }
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
     "/v1/sessions/{sid}/restore": {
       "parameters": [
         {
@@ -1862,6 +1954,95 @@ export const openapiDocument: unknown = {
           }
         },
         "additionalProperties": false
+      },
+      "FeedVersion": {
+        "type": "object",
+        "description": "The data of a `version` event of `/watch`: the version's history entry, and either `patch`\n(from the version before; for version 1 an `add` of the whole state at the root) or\n`load_state: true` when that patch is larger than `FEED_PATCH_LIMIT_BYTES`.\n",
+        "required": [
+          "version",
+          "created_at",
+          "kind",
+          "ops",
+          "patch_bytes",
+          "state_bytes",
+          "state_hash"
+        ],
+        "additionalProperties": false,
+        "oneOf": [
+          {
+            "required": [
+              "patch"
+            ]
+          },
+          {
+            "required": [
+              "load_state"
+            ]
+          }
+        ],
+        "properties": {
+          "version": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "created_at": {
+            "$ref": "#/components/schemas/Instant"
+          },
+          "kind": {
+            "$ref": "#/components/schemas/Kind"
+          },
+          "ops": {
+            "type": "integer"
+          },
+          "patch_bytes": {
+            "type": "integer"
+          },
+          "state_bytes": {
+            "type": "integer"
+          },
+          "state_hash": {
+            "$ref": "#/components/schemas/Hash"
+          },
+          "message": {
+            "type": "string"
+          },
+          "author": {
+            "type": "string"
+          },
+          "restored_from": {
+            "type": "integer"
+          },
+          "forked_from": {
+            "$ref": "#/components/schemas/ForkSource"
+          },
+          "patch": {
+            "$ref": "#/components/schemas/JsonPatch"
+          },
+          "load_state": {
+            "const": true
+          }
+        }
+      },
+      "FeedDeleted": {
+        "type": "object",
+        "description": "The data of the `deleted` event that ends a `/watch` stream.",
+        "required": [
+          "purged"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "purged": {
+            "type": "boolean",
+            "description": "true when every row of the session was removed (`DELETE ?purge=true`); false for a tombstone."
+          },
+          "deleted_at": {
+            "$ref": "#/components/schemas/Instant"
+          },
+          "version": {
+            "type": "integer",
+            "description": "The session's last version (a tombstone only)."
+          }
+        }
       },
       "JsonPatch": {
         "type": "array",

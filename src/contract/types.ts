@@ -107,6 +107,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{sid}/watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The session's new versions as they are written (Server-Sent Events)
+         * @description A `text/event-stream` (Server-Sent Events) that stays open: one event per new version of
+         *     the session, written through any server process on the same database, in version order,
+         *     none missed and none twice. Each event has `id:` the version, `event: version` and as
+         *     `data` a `FeedVersion`: the version's history entry (as `/history` gives it) plus `patch`,
+         *     the RFC 6902 patch from the version before (as `/versions/{n}` gives it), when it is at
+         *     most `FEED_PATCH_LIMIT_BYTES` (default 64 KiB), else `load_state: true` (load that
+         *     version's state instead).
+         *
+         *     Where it starts: with `Last-Event-ID: N` (what an EventSource sends when it reconnects) or
+         *     `?after=N`, the versions after N are sent first (`after=0`: every version), then new ones
+         *     as they come; with neither, only versions written after the stream opened. Last-Event-ID
+         *     wins over `after` (an EventSource reconnects to the same URL). N beyond the session's head
+         *     is a 400, answered before the stream opens, like every other refusal. The stream opens with
+         *     `retry: 1000` and `id: N` without data (not an event): N is the version it starts after (the
+         *     head, without `after`), so a client that loses the connection before the first version
+         *     still resumes from there with Last-Event-ID, missing nothing.
+         *
+         *     A new version is sent within `FEED_POLL_MS` (default 100 ms) plus two database reads of
+         *     being committed: each server process reads the heads of every session its streams watch in
+         *     one query per poll, whatever the number of streams. Lines starting with `:` are heartbeats,
+         *     sent when a stream has been silent for `FEED_HEARTBEAT_MS` (default 15 s). When the session
+         *     is deleted, the stream sends its remaining versions, then `event: deleted` with a
+         *     `FeedDeleted` (`purged: false`, `deleted_at`, `version`; or `purged: true` after a purge)
+         *     and ends. It also ends when the key is revoked or expires (checked every
+         *     `FEED_HEARTBEAT_MS`), and when the server stops: resume then with `Last-Event-ID`.
+         *
+         *     A stream whose reader falls behind (more than `FEED_STREAM_BUFFER_BYTES`, default 1 MiB,
+         *     still waiting for it when the next version comes, or nothing taken for two heartbeat
+         *     intervals while it catches up) is cut; its reader resumes with `Last-Event-ID` from the
+         *     last event it got.
+         */
+        get: operations["watchSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{sid}/restore": {
         parameters: {
             query?: never;
@@ -485,6 +536,35 @@ export interface components {
             restored_from?: number;
             forked_from?: components["schemas"]["ForkSource"];
             patch: components["schemas"]["JsonPatch"];
+        };
+        /**
+         * @description The data of a `version` event of `/watch`: the version's history entry, and either `patch`
+         *     (from the version before; for version 1 an `add` of the whole state at the root) or
+         *     `load_state: true` when that patch is larger than `FEED_PATCH_LIMIT_BYTES`.
+         */
+        FeedVersion: {
+            version: number;
+            created_at: components["schemas"]["Instant"];
+            kind: components["schemas"]["Kind"];
+            ops: number;
+            patch_bytes: number;
+            state_bytes: number;
+            state_hash: components["schemas"]["Hash"];
+            message?: string;
+            author?: string;
+            restored_from?: number;
+            forked_from?: components["schemas"]["ForkSource"];
+            patch?: components["schemas"]["JsonPatch"];
+            /** @constant */
+            load_state?: true;
+        } & (unknown | unknown);
+        /** @description The data of the `deleted` event that ends a `/watch` stream. */
+        FeedDeleted: {
+            /** @description true when every row of the session was removed (`DELETE ?purge=true`); false for a tombstone. */
+            purged: boolean;
+            deleted_at?: components["schemas"]["Instant"];
+            /** @description The session's last version (a tombstone only). */
+            version?: number;
         };
         /** @description RFC 6902 JSON Patch. Members an operation does not define are ignored. */
         JsonPatch: components["schemas"]["JsonPatchOperation"][];
@@ -1022,6 +1102,60 @@ export interface operations {
             404: components["responses"]["NotFound"];
             410: components["responses"]["Gone"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    watchSession: {
+        parameters: {
+            query?: {
+                /** @description Send the versions after this one first (0 for all); at most the session's head (else 400). */
+                after?: number;
+            };
+            header?: {
+                /** @description The `id` of the last event the client got (a version); wins over `after`. At most the session's head (else 400). */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The stream. Events: `version` (data: `FeedVersion`, `id:` the version) and, last,
+             *     `deleted` (data: `FeedDeleted`); heartbeat comments; first `retry:` and `id:` fields.
+             */
+            200: {
+                headers: {
+                    /** @description `no-store` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            /**
+             * @description Too many open streams: this key's in this server process (`FEED_MAX_STREAMS_PER_KEY`,
+             *     default 100), or the process's own (`FEED_MAX_STREAMS`, default 2000); or the key is over
+             *     its rate limit. Retry after `Retry-After` seconds, or close a stream first.
+             */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
         };
     };

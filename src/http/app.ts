@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import { createChangeFeed, type ChangeFeed } from '../sessions/changeFeed.js';
 import { createStateCache } from '../sessions/stateCache.js';
 import { createTaskRunner } from '../work/taskRunner.js';
 import type { StoreContext } from '../sessions/context.js';
@@ -19,6 +20,7 @@ import { identityRoutes } from './routes/identity.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
 import { uiRoutes } from './routes/ui.js';
+import { watchRoutes } from './routes/watch.js';
 import { declaredRoutes } from './routing.js';
 
 export type AppConfig = Pick<
@@ -34,6 +36,12 @@ export type AppConfig = Pick<
   | 'idempotencyTtlSeconds'
   | 'rateLimitPerSecond'
   | 'rateLimitBurst'
+  | 'feedPollMs'
+  | 'feedHeartbeatMs'
+  | 'feedPatchLimitBytes'
+  | 'feedStreamBufferBytes'
+  | 'feedMaxStreams'
+  | 'feedMaxStreamsPerKey'
 >;
 
 export interface App {
@@ -43,7 +51,11 @@ export interface App {
   routes: string[];
   /** The access each route declares, by "METHOD /path/{param}". */
   access: Record<string, Access>;
-  /** Stops the worker threads (after the HTTP server has stopped). */
+  /** The change feed: its streams outlive requests, so shutting down ends them (closeStreams). */
+  feed: ChangeFeed;
+  /** Ends every open change feed stream (after what it has queued) and stops its polling; new watches answer 503. */
+  closeStreams(): void;
+  /** Ends the streams and stops the worker threads (after the HTTP server has stopped). */
   close(): Promise<void>;
 }
 
@@ -77,10 +89,24 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     storage ? refuseWritesWithoutStorage(storage, readBody) : readBody,
   );
+  const feed = createChangeFeed(
+    pool,
+    {
+      pollMs: config.feedPollMs,
+      heartbeatMs: config.feedHeartbeatMs,
+      patchLimitBytes: config.feedPatchLimitBytes,
+      streamBufferBytes: config.feedStreamBufferBytes,
+      maxStreams: config.feedMaxStreams,
+      maxStreamsPerKey: config.feedMaxStreamsPerKey,
+    },
+    logger,
+  );
   const routers = [
     healthRoutes(pool, access, { logger, storage }),
     stateRoutes(store, access, tenantOf),
     historyRoutes(store, access, tenantOf),
+    // A reader that takes nothing for two heartbeats while its stream waits for room is dropped.
+    watchRoutes(feed, access, { stallMs: 2 * config.feedHeartbeatMs }),
     sessionRoutes(store, access, tenantOf, config.maxJsonDepth),
     keyRoutes(pool, access, config.maxJsonDepth),
     identityRoutes(access),
@@ -102,7 +128,12 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     store,
     routes: declared.map(({ route }) => route),
     access: Object.fromEntries(declared.map(({ route, access }) => [route, access])),
-    close: () => store.work.close(),
+    feed,
+    closeStreams: () => feed.close(),
+    close: () => {
+      feed.close();
+      return store.work.close();
+    },
   };
 }
 

@@ -88,7 +88,12 @@ export function createGuards(
 }
 
 export function tenantOf(ctx: Context): string {
+  return callerOf(ctx).tenant;
+}
+
+/** The key a request was admitted with, on a route that checks keys. */
+export function callerOf(ctx: Context): Principal {
   const principal = ctx.state.principal as Principal | undefined;
-  if (!principal) throw new Error('tenantOf called on a route that declares no key-checking access');
-  return principal.tenant;
+  if (!principal) throw new Error('callerOf called on a route that declares no key-checking access');
+  return principal;
 }

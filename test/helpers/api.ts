@@ -53,8 +53,12 @@ export function apiClient(baseUrl: string, token?: string): Api {
         headers['content-type'] ??= 'application/json';
       }
       const response = await fetch(url, { method, headers, body });
-      const text = await response.text();
       const contentType = response.headers.get('content-type');
+      // An event stream does not end by itself: its answer is the status and headers (tests read
+      // the events with readEvents, test/helpers/eventStream.ts).
+      const streaming = contentType?.startsWith('text/event-stream') ?? false;
+      if (streaming) await response.body?.cancel();
+      const text = streaming ? '' : await response.text();
       const parsed = contentType && /json/.test(contentType) && text ? JSON.parse(text) : text;
       checkAgainstSpec(method, pathTemplate, response.status, contentType, parsed);
       return { status: response.status, headers: response.headers, body: parsed, text };
@@ -74,6 +78,12 @@ export const testAppConfig: AppConfig = {
   idempotencyTtlSeconds: 86_400,
   rateLimitPerSecond: 0,
   rateLimitBurst: 20,
+  feedPollMs: 50,
+  feedHeartbeatMs: 15_000,
+  feedPatchLimitBytes: 64 * 1024,
+  feedStreamBufferBytes: 1024 * 1024,
+  feedMaxStreams: 2000,
+  feedMaxStreamsPerKey: 100,
 };
 
 export interface TestServer {

@@ -69,3 +69,14 @@ export function checkAgainstSpec(method: string, pathTemplate: string, status: n
 function escape(token: string): string {
   return encodeURIComponent(token.replace(/~/g, '~0').replace(/\//g, '~1'));
 }
+
+/** Holds a value to a schema of the spec's components (`FeedVersion`): throws with what differs. */
+export function checkSchema(name: string, value: unknown): void {
+  const key = `#/components/schemas/${name}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile({ $ref: `openapi.yaml${key}` });
+    validators.set(key, validate);
+  }
+  if (!validate(value)) throw new Error(`${name} does not match openapi.yaml: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 500)}`);
+}

@@ -46,6 +46,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /v1/sessions/{sid}/history': { params: { sid: 'target' } },
   'GET /v1/sessions/{sid}/versions/{n}': { params: { sid: 'target', n: '1' } },
   'GET /v1/sessions/{sid}/diff': { params: { sid: 'target' }, query: 'from=1&to=1' },
+  'GET /v1/sessions/{sid}/watch': { params: { sid: 'target' } },
   'POST /v1/sessions/{sid}/restore': { params: { sid: 'target' }, body: json({ version: 1 }) },
   'POST /v1/sessions/{sid}/fork': { params: { sid: 'target' }, body: () => JSON.stringify({ to: `fork-${++forks}` }) },
   'DELETE /v1/sessions/{sid}': { params: { sid: 'doomed' } },
@@ -152,12 +153,18 @@ describe('routing: one spelling per route, and each route checks the access it d
       const request = httpRequest(
         { host: url.hostname, port: url.port, method, path: sample.query ? `${path}?${sample.query}` : path, headers },
         (response) => {
+          const contentType = response.headers['content-type'] ?? null;
+          // An event stream (/watch) stays open: its answer is its status and headers.
+          if (contentType?.startsWith('text/event-stream')) {
+            response.destroy();
+            resolve({ status: response.statusCode!, contentType, text: '', body: '', headers: response.headers });
+            return;
+          }
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('error', reject);
           response.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            const contentType = response.headers['content-type'] ?? null;
             const parsed = contentType && /json/.test(contentType) && text ? JSON.parse(text) : text;
             resolve({ status: response.statusCode!, contentType, text, body: parsed, headers: response.headers });
           });

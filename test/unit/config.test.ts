@@ -37,6 +37,12 @@ describe('configuration (config.ts)', () => {
       logLevel: 'info',
       rateLimitPerSecond: 0,
       rateLimitBurst: 20,
+      feedPollMs: 100,
+      feedHeartbeatMs: 15_000,
+      feedPatchLimitBytes: 64 * 1024,
+      feedStreamBufferBytes: 1024 * 1024,
+      feedMaxStreams: 2000,
+      feedMaxStreamsPerKey: 100,
       bootstrapKeyFile: join(projectRoot, '.data', 'default-api-key'),
     });
   });

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from .encoding import decode, encode
 from .errors import ConnectionFailed, NotFound, error_for
@@ -30,6 +30,34 @@ def _instant(value: Instant) -> str:
             value = value.replace(tzinfo=dt.timezone.utc)  # a naive instant is read as UTC
         return value.isoformat()
     return value
+
+
+def _read_events(lines: Iterable[bytes]) -> Iterator[Tuple[str, Optional[str], str]]:
+    """The (event, id, data) blocks of a text/event-stream; comments (heartbeats) skipped.
+
+    A block with an id and no data is given too: it moves the id a client resumes from.
+    """
+    event: Optional[str] = None
+    block_id: Optional[str] = None
+    data: List[str] = []
+    for raw in lines:
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if line == "":
+            if block_id is not None or data:
+                yield event or "message", block_id, "\n".join(data)
+            event, block_id, data = None, None, []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "id":
+            block_id = value
+        elif field == "event":
+            event = value
+        elif field == "data":
+            data.append(value)
 
 
 class Client:
@@ -200,3 +228,61 @@ class Client:
     def list_sessions(self, prefix: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
         """Live sessions, most recently updated first: {items: [...], next}."""
         return self._json("GET", "/v1/sessions", query={"prefix": prefix, "limit": limit, "cursor": cursor})
+
+    def watch(self, sid: str, after: Optional[int] = None, *, idle_timeout: float = 45.0) -> Iterator[Dict[str, Any]]:
+        """The session's new versions as they are written (GET /watch), each once and in order.
+
+        A generator of dicts: ``{"event": "version", "version": ..., "created_at": ..., "kind": ...,
+        "patch": [...]}`` (the history entry plus the RFC 6902 patch from the version before, or
+        ``"load_state": True`` when that patch is large), and last, when the session is deleted,
+        ``{"event": "deleted", "purged": ...}``, after which it returns. ``after=N`` starts with the
+        versions after N (0: all); by default only versions to come. Patch values are as stored
+        (the lossless encoding's tagged objects): load the state for decoded values.
+
+        A connection that breaks, ends, or stays silent for ``idle_timeout`` seconds (the server
+        sends a heartbeat at least every 15 s by default) is resumed from the last version received
+        (Last-Event-ID) after a backoff; after ``retries`` failed attempts in a row it raises
+        ConnectionFailed. A refusal (BadRequest for ``after`` beyond the head, NotFound, Gone,
+        RateLimited...) is raised as such. Stop by leaving the loop (or ``close()``).
+        """
+        last_id = None if after is None else str(int(after))
+        failures = 0
+        url = self.base_url + self._path(sid) + "/watch"
+        while True:
+            headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"}
+            if last_id is not None:
+                headers["Last-Event-ID"] = last_id
+            response = None
+            last_error: Optional[BaseException] = None
+            try:
+                try:
+                    response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=idle_timeout)
+                except urllib.error.HTTPError as error:
+                    data = error.read()
+                    if error.code != 503 or failures >= self.retries:
+                        try:
+                            problem = json.loads(data)
+                        except ValueError:
+                            problem = {"title": error.reason, "status": error.code, "detail": data[:500].decode("utf-8", "replace")}
+                        raise error_for(error.code, problem, dict(error.headers.items())) from None
+                    last_error = error
+                if response is not None:
+                    failures = 0
+                    for event, block_id, data_text in _read_events(response):
+                        if block_id is not None:
+                            last_id = block_id
+                        if event == "version":
+                            yield {"event": "version", **json.loads(data_text)}
+                        elif event == "deleted":
+                            yield {"event": "deleted", **json.loads(data_text)}
+                            return
+                    # Ended without "deleted": the server stopped or shed this stream; resume.
+            except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError, TimeoutError) as error:
+                last_error = error
+                if failures >= self.retries:
+                    raise ConnectionFailed(f"watch {sid}: no stream after {self.retries + 1} attempts: {last_error}") from None
+            finally:
+                if response is not None:
+                    response.close()
+            failures += 1
+            time.sleep(self.backoff * (2 ** min(failures - 1, 6)) * (0.5 + random.random()))
