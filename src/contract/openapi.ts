@@ -1768,7 +1768,7 @@ export const openapiDocument: unknown = {
         "type": "string",
         "title": "a JSON Pointer (RFC 6901) such as /a/0, with ~ only as ~0 or ~1 and no token __proto__",
         "description": "RFC 6901 JSON Pointer; `~` only as `~0` or `~1`, and no token `__proto__` (it cannot be stored safely).",
-        "pattern": "^(/([^~]|~[01])*)*$",
+        "pattern": "^(/([^~/]|~[01])*)*$",
         "not": {
           "pattern": "/__proto__(/|$)"
         }

@@ -133,6 +133,17 @@ describe('state tasks', () => {
     }
   });
 
+  it('refuses a malformed pointer in time linear in its length (no regular-expression backtracking)', () => {
+    // `/` × 30 then a bad `~`: a pattern whose tokens may contain `/` tries every way of splitting
+    // the slashes into tokens (2^30) before it fails, on the event loop for a body this small.
+    for (const path of [`${'/'.repeat(30)}~`, `${'/a'.repeat(5000)}/~2`]) {
+      const started = performance.now();
+      const result = ingestPatch({ text: JSON.stringify([{ op: 'remove', path }]), limits });
+      expect(!result.ok && result.problem.status).to.equal(400);
+      expect(performance.now() - started, path.slice(0, 40)).to.be.lessThan(500);
+    }
+  });
+
   it('plans a patch of an inherited name as a 422 naming the operation, never as a version', () => {
     const head = headOf({ a: 1 });
     for (const patch of [
