@@ -139,6 +139,13 @@ type Fail = (message: string, reason?: PatchFailure) => never;
 class Applier {
   private bytes: number;
   private work = 0;
+  /**
+   * Members of the objects this patch has changed, counted once per object and then kept up to
+   * date: the budget needs to know whether an object is empty, and Object.keys() of an object
+   * with 100,000 members takes 150 ms, so counting them for each operation let 200 adds to
+   * such an object hold a thread for 30 s.
+   */
+  private readonly memberCounts = new WeakMap<JsonObject, number>();
 
   constructor(
     private document: Json,
@@ -233,10 +240,21 @@ class Applier {
     if (Object.prototype.hasOwnProperty.call(object, token)) {
       const old = object[token]!;
       this.grow(valueBytes - (this.budget ? jsonBytes(old) : 0), fail);
-    } else {
-      this.grow(stringBytes(token) + 1 + valueBytes + (Object.keys(object).length > 0 ? 1 : 0), fail);
+    } else if (this.budget) {
+      const members = this.members(object);
+      this.grow(stringBytes(token) + 1 + valueBytes + (members > 0 ? 1 : 0), fail);
+      this.memberCounts.set(object, members + 1);
     }
     setMember(object, token, value);
+  }
+
+  private members(object: JsonObject): number {
+    let count = this.memberCounts.get(object);
+    if (count === undefined) {
+      count = Object.keys(object).length;
+      this.memberCounts.set(object, count);
+    }
+    return count;
   }
 
   /** Replaces an existing value where it stands (an array element in place: no shifting). */
@@ -272,9 +290,10 @@ class Applier {
       const removed = jsonBytes(found!.value);
       this.spend(removed, fail);
       const container = parent!.value as Container;
-      const siblings = Array.isArray(container) ? container.length : Object.keys(container).length;
+      const siblings = Array.isArray(container) ? container.length : this.members(container as JsonObject);
       const separator = siblings > 1 ? 1 : 0;
       this.bytes -= Array.isArray(container) ? removed + separator : stringBytes(token) + 1 + removed + separator;
+      if (!Array.isArray(container)) this.memberCounts.set(container as JsonObject, siblings - 1);
     }
     const container = parent!.value as Container;
     if (Array.isArray(container)) container.splice(Number(token), 1);
