@@ -1266,7 +1266,7 @@ export const openapiDocument: unknown = {
         }
       },
       "PayloadTooLarge": {
-        "description": "The body is larger than BODY_LIMIT_BYTES (default 16 MiB, counted once inflated), or than\n64 KiB for a restore, fork or key request; or a patch would make the state larger than\nBODY_LIMIT_BYTES, or copies, moves, removes or compares more than 4 × BODY_LIMIT_BYTES of\nvalues in all (`operation`: the index of the operation that went past it).\n",
+        "description": "The body is larger than BODY_LIMIT_BYTES (default 16 MiB, counted once inflated), or than\n64 KiB for a restore, fork or key request; or a patch would make the state larger than\nBODY_LIMIT_BYTES, or copies, moves, removes or compares more than 4 × BODY_LIMIT_BYTES of\nvalues in all, each array element an insertion or removal shifts counting as one byte\n(`operation`: the index of the operation that went past it).\n",
         "content": {
           "application/problem+json": {
             "schema": {

@@ -578,7 +578,8 @@ export interface components {
          * @description The body is larger than BODY_LIMIT_BYTES (default 16 MiB, counted once inflated), or than
          *     64 KiB for a restore, fork or key request; or a patch would make the state larger than
          *     BODY_LIMIT_BYTES, or copies, moves, removes or compares more than 4 × BODY_LIMIT_BYTES of
-         *     values in all (`operation`: the index of the operation that went past it).
+         *     values in all, each array element an insertion or removal shifts counting as one byte
+         *     (`operation`: the index of the operation that went past it).
          */
         PayloadTooLarge: {
             headers: {

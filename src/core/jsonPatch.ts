@@ -12,8 +12,9 @@ import { isJsonObject, jsonEqual, type Json, type JsonObject } from './json.js';
  *
  * A budget, when given, is checked as each operation applies: the size of the resulting state
  * (bytes of its JSON), its nesting depth, and the bytes this patch may walk in all (copies,
- * removals, comparisons), so a small patch cannot amplify a state (40 × `copy /a → /a/0`
- * doubles it 40 times) or keep a worker busy for minutes.
+ * removals, comparisons, and the array elements an insertion or removal shifts, one byte each),
+ * so a small patch cannot amplify a state (40 × `copy /a → /a/0` doubles it 40 times) or keep a
+ * worker busy for minutes (40,000 × `add /a/1` on a 4,000,000-element array shifted it for 6).
  */
 
 export type PatchFailure = 'conflict' | 'too-large' | 'too-deep' | 'too-much-work';
@@ -35,7 +36,7 @@ export interface PatchBudget {
   maxDepth: number;
   /** The document's size before the patch, in bytes of its compact JSON. */
   startBytes: number;
-  /** The most bytes of values the patch may copy, remove, move or compare, in all. */
+  /** The most bytes of values the patch may copy, remove, move, compare or shift (an array element: one byte), in all. */
   maxWorkBytes: number;
 }
 
@@ -210,7 +211,10 @@ class Applier {
     if (!this.budget) return;
     this.work += bytes;
     if (this.work > this.budget.maxWorkBytes) {
-      fail(`the patch copies, moves, removes or compares more than ${this.budget.maxWorkBytes} bytes of values in all`, 'too-much-work');
+      fail(
+        `the patch copies, moves, removes, compares or shifts more than ${this.budget.maxWorkBytes} bytes of values in all (an array element shifted counts as one)`,
+        'too-much-work',
+      );
     }
   }
 
@@ -232,6 +236,8 @@ class Applier {
       const index = token === '-' ? container.length : ARRAY_INDEX.test(token) ? Number(token) : -1;
       if (index < 0) fail('the last token of the path is not an array index or "-"');
       if (index > container.length) fail('the array index is past the end of the array');
+      // The elements after the index move up one place.
+      this.spend(container.length - index, fail);
       this.grow(valueBytes + (container.length > 0 ? 1 : 0), fail);
       container.splice(index, 0, value);
       return;
@@ -288,8 +294,9 @@ class Applier {
     if (!parent || !found) fail('the path does not exist in the document');
     if (this.budget) {
       const removed = jsonBytes(found!.value);
-      this.spend(removed, fail);
       const container = parent!.value as Container;
+      // An array element's removal also moves every element after it down one place.
+      this.spend(removed + (Array.isArray(container) ? container.length - 1 - Number(token) : 0), fail);
       const siblings = Array.isArray(container) ? container.length : this.members(container as JsonObject);
       const separator = siblings > 1 ? 1 : 0;
       this.bytes -= Array.isArray(container) ? removed + separator : stringBytes(token) + 1 + removed + separator;

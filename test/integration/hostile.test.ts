@@ -143,6 +143,20 @@ describe('hostile input', function () {
     });
   });
 
+  describe('patches that cost far more than their size (arrays)', () => {
+    it('10,000 inserts at the front of a 1,000,000-element array: 413 at once, not 14 s of shifting', async () => {
+      const sid = newSid();
+      const raw = `{"a":[${Array.from({ length: 1_000_000 }, (_, i) => i % 10).join(',')}]}`;
+      expect((await api.request('PUT', STATE, { params: { sid }, raw, headers: { 'content-type': 'application/json' } })).status).to.equal(201);
+      const started = performance.now();
+      const response = await patch(sid, Array.from({ length: 10_000 }, () => ({ op: 'add', path: '/a/1', value: 0 })));
+      expectProblem(response, 413);
+      expect(response.body.operation).to.be.a('number');
+      expect(performance.now() - started).to.be.lessThan(5000);
+      await expectIntact(sid, 1);
+    });
+  });
+
   describe('patches that would grow a state past its limits', () => {
     it('40 × copy /a → /a/0 (a 2 KB patch doubling the state 40 times): 413, and the service lives', async () => {
       const sid = newSid();

@@ -136,6 +136,28 @@ describe('JSON Patch (RFC 6902) on own members only (RFC 6901)', () => {
       expect([error.reason, error.operationIndex]).to.deep.equal(['too-large', 1]);
     });
 
+    it('counts the array elements an insertion or removal shifts: 40,000 of them at the front of 1,000,000 stop at once', () => {
+      const document: Json = { a: Array.from({ length: 1_000_000 }, (_, i) => i % 10) };
+      const large = { ...budget(document), maxBytes: 16 * 1024 * 1024, maxWorkBytes: 64 * 1024 * 1024 };
+      const patch: unknown[] = [];
+      for (let i = 0; i < 20_000; i++) patch.push({ op: 'add', path: '/a/1', value: 0 }, { op: 'remove', path: '/a/1' });
+      const started = performance.now();
+      let error: PatchConflictError | undefined;
+      try {
+        apply(document, patch, large);
+      } catch (thrown) {
+        error = thrown as PatchConflictError;
+      }
+      expect(error, 'the patch applied in full').to.be.instanceOf(PatchConflictError);
+      // Applied in full, these shifts took 28 s; the budget (64 MiB) allows 67 of about a million.
+      expect(performance.now() - started).to.be.lessThan(3000);
+      expect([error!.reason, error!.operationIndex]).to.deep.equal(['too-much-work', 67]);
+      expect(error!.message).to.match(/shift/);
+      // Appending shifts nothing, and a few inserts at the front are well within the budget.
+      const edits = [...Array.from({ length: 40_000 }, () => ({ op: 'add', path: '/a/-', value: 1 })), ...Array.from({ length: 10 }, () => ({ op: 'add', path: '/a/0', value: 2 }))];
+      expect((apply(document, edits, large) as { a: Json[] }).a).to.have.length(1_040_010);
+    });
+
     it('bounds the work of copies and removals that leave the size unchanged', () => {
       const document: Json = { big: 'x'.repeat(300 * 1024) };
       const patch: unknown[] = [];
