@@ -195,6 +195,27 @@ describe('state tasks', () => {
     }
   });
 
+  it('stores whole a version whose patch would shift more array elements to replay than the states have bytes', () => {
+    const large = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
+    const rows = Array.from({ length: 1_000_000 }, (_, i) => i % 10);
+    const ingest = (value: Json): StateText => {
+      const ingested = ingestState({ text: JSON.stringify(value), limits: large });
+      if (!ingested.ok) throw new Error(ingested.problem.detail);
+      return ingested.value;
+    };
+    const head = ingest([...Array.from({ length: 20_000 }, (_, i) => `x${i}`), ...rows]);
+    const next = ingest(rows);
+    const started = performance.now();
+    // The diff is 20,000 removals of element 0, each shifting the million after it: as a patch,
+    // 25 s to plan and again on every load of the version.
+    const planned = planWrite({ head, next: { state: next }, limits: large, fullStateRatio: 0.5 });
+    expect(planned.ok && !planned.value.unchanged && planned.value).to.deep.include({ patchText: undefined, ops: 1, hash: next.hash });
+    expect(performance.now() - started).to.be.lessThan(5000);
+    // A few inserts near the front are still a patch.
+    const inserted = planWrite({ head: next, next: { state: ingest([1, 2, 3, ...rows]) }, limits: large, fullStateRatio: 0.5 });
+    expect(inserted.ok && !inserted.value.unchanged && JSON.parse(inserted.value.patchText!)).to.have.length(3);
+  });
+
   it('plans a patch of an inherited name as a 422 naming the operation, never as a version', () => {
     const head = headOf({ a: 1 });
     for (const patch of [
