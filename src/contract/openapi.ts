@@ -400,6 +400,7 @@ export const openapiDocument: unknown = {
         "operationId": "diffVersions",
         "x-access": "read",
         "summary": "The RFC 6902 patch that turns version `from`'s state into version `to`'s",
+        "description": "Past 64 KiB, never longer than replacing the whole document: where the changes would take\nmore, the patch is that one `replace` of the root.\n",
         "parameters": [
           {
             "name": "from",

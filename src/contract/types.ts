@@ -97,7 +97,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The RFC 6902 patch that turns version `from`'s state into version `to`'s */
+        /**
+         * The RFC 6902 patch that turns version `from`'s state into version `to`'s
+         * @description Past 64 KiB, never longer than replacing the whole document: where the changes would take
+         *     more, the patch is that one `replace` of the root.
+         */
         get: operations["diffVersions"];
         put?: never;
         post?: never;

@@ -224,9 +224,21 @@ export function replayVersion(input: { checkpointText: string; patchTexts: strin
   return ok(rebuilt);
 }
 
-/** The RFC 6902 patch (as text) that turns one state into another. */
+/** A diff up to this long is answered as it is, even where replacing the whole document is shorter. */
+const DIFF_ALWAYS_BYTES = 64 * 1024;
+
+/**
+ * The RFC 6902 patch (as text) that turns one state into another. Past DIFF_ALWAYS_BYTES it is
+ * never longer than the replacement of the whole document, which it then is: the diff stops once
+ * it could only be longer (a 16 MB state rewritten throughout was 5,500,000 operations, 200 MB,
+ * after 48 s of a worker).
+ */
 export function diffStates(input: { fromText: string; toText: string }): TaskResult<{ patchText: string }> {
-  return ok({ patchText: JSON.stringify(diff(JSON.parse(input.fromText) as Json, JSON.parse(input.toText) as Json)) });
+  const whole = `[{"op":"replace","path":"","value":${input.toText}}]`;
+  const longest = Math.max(whole.length, DIFF_ALWAYS_BYTES);
+  const operations = diff(JSON.parse(input.fromText) as Json, JSON.parse(input.toText) as Json, Math.floor(longest / MIN_OPERATION_BYTES));
+  const patchText = operations && JSON.stringify(operations);
+  return ok({ patchText: patchText !== undefined && patchText.length <= longest ? patchText : whole });
 }
 
 export const stateTasks = { ingestState, ingestPatch, planWrite, replayVersion, diffStates };

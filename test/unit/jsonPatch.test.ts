@@ -3,7 +3,7 @@ import type { Operation } from 'fast-json-patch';
 import { diff } from '../../src/core/diff.js';
 import { digestState, type Json } from '../../src/core/json.js';
 import { applyPatch, PatchConflictError, type PatchBudget } from '../../src/core/jsonPatch.js';
-import { ingestPatch, ingestState, planWrite, replayVersion, type StateText } from '../../src/core/stateTasks.js';
+import { diffStates, ingestPatch, ingestState, planWrite, replayVersion, type StateText } from '../../src/core/stateTasks.js';
 import { generator, prng } from '../helpers/random.js';
 
 const INHERITED = ['constructor', 'hasOwnProperty', 'toString', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', 'length', 'push'];
@@ -214,6 +214,23 @@ describe('state tasks', () => {
     // A few inserts near the front are still a patch.
     const inserted = planWrite({ head: next, next: { state: ingest([1, 2, 3, ...rows]) }, limits: large, fullStateRatio: 0.5 });
     expect(inserted.ok && !inserted.value.unchanged && JSON.parse(inserted.value.patchText!)).to.have.length(3);
+  });
+
+  it('diffs two versions into a patch never much longer than replacing the whole document', () => {
+    const fromText = JSON.stringify(Array.from({ length: 200_000 }, () => ({})));
+    const toText = JSON.stringify(Array.from({ length: 200_000 }, () => []));
+    const rewritten = diffStates({ fromText, toText });
+    // Index by index, this was 200,000 replacements: 7.6 MB for a 600 KB state.
+    expect(rewritten.ok && rewritten.value.patchText).to.equal(`[{"op":"replace","path":"","value":${toText}}]`);
+    const small = diffStates({ fromText: '{"a":[1,2,3],"b":"x"}', toText: '{"a":[0,1,2,3],"b":"x"}' });
+    expect(small.ok && JSON.parse(small.value.patchText)).to.deep.equal([{ op: 'add', path: '/a/0', value: 0 }]);
+    // A small patch stays a patch, even where the whole document would be shorter.
+    const three = diffStates({ fromText: '{"a":1,"b":2,"c":3}', toText: '{"a":4,"b":5,"c":6}' });
+    expect(three.ok && JSON.parse(three.value.patchText)).to.have.length(3);
+    for (const [a, b] of [[fromText, toText], ['{"a":[1,2,3],"b":"x"}', '{"a":[0,1,2,3],"b":"x"}'], ['[1]', '"one"']]) {
+      const patch = diffStates({ fromText: a!, toText: b! });
+      expect(patch.ok && apply(JSON.parse(a!) as Json, JSON.parse(patch.value.patchText) as unknown[])).to.deep.equal(JSON.parse(b!));
+    }
   });
 
   it('plans a patch of an inherited name as a 422 naming the operation, never as a version', () => {
