@@ -36,8 +36,8 @@ describe('hostile input', function () {
     await db.drop();
   });
 
-  const patch = (sid: string, operations: unknown) =>
-    api.request('PATCH', STATE, { params: { sid }, raw: JSON.stringify(operations), headers: { 'content-type': 'application/json-patch+json' } });
+  const patch = (sid: string, operations: unknown, client: Api = api) =>
+    client.request('PATCH', STATE, { params: { sid }, raw: JSON.stringify(operations), headers: { 'content-type': 'application/json-patch+json' } });
   const versionCount = async (sid: string): Promise<number> => {
     const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
     return Number((rows as Array<{ n: number }>)[0]!.n);
@@ -257,6 +257,56 @@ describe('hostile input', function () {
       expect(response.status).to.equal(200);
       // 200,000 replacements were 7.6 MB for this 600 KB state (for a 16 MB state: 200 MB, 48 s).
       expect(response.text).to.equal(`[{"op":"replace","path":"","value":${to}}]`);
+    });
+  });
+
+  describe('large writes and the database pool', () => {
+    it('a patch of a large state holds no connection while it waits for a worker: on a pool of one, the other tenant is answered', async () => {
+      const pool = createPool(db.target, 1);
+      const single = await startTestServer(pool);
+      const bystander = apiClient(single.baseUrl, (await createKey(db.pool, { tenant: 'other', role: 'read' })).token);
+      try {
+        const put = (sid: string, raw: string) => single.api.request('PUT', STATE, { params: { sid }, raw, headers: { 'content-type': 'application/json' } });
+        // A table of 200,000 rows, which this process then holds in its cache.
+        const sid = newSid();
+        expect((await put(sid, `[${Array.from({ length: 200_000 }, (_, i) => `{"id":${i},"v":0}`).join(',')}]`)).status).to.equal(201);
+        // Work that keeps the one worker thread busy for a while: diffs of two large versions.
+        const other = newSid();
+        for (const seed of [1, 3]) expect((await put(other, `[${Array.from({ length: 2_000_000 }, (_, i) => (i * seed) % 10).join(',')}]`)).status).to.equal(201);
+        const diffs = Promise.all([1, 2, 3].map(() => single.api.request('GET', DIFF, { params: { sid: other }, query: { from: 1, to: 2 } })));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+
+        let busy = true;
+        const waits: number[] = [];
+        const reads = (async () => {
+          while (busy) {
+            const started = performance.now();
+            expect((await bystander.request('GET', STATE, { params: { sid: 'bystander' } })).status).to.equal(200);
+            waits.push(performance.now() - started);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        })();
+        const started = performance.now();
+        try {
+          // A small patch, parsed inline; applying it to the large state needs the worker.
+          const patched = await patch(sid, [{ op: 'replace', path: '/199990/v', value: 1 }], single.api);
+          expect(patched.status, patched.text).to.equal(201);
+        } finally {
+          busy = false;
+          await reads;
+        }
+        const heavy = performance.now() - started;
+        for (const diff of await diffs) expect(diff.status).to.equal(200);
+        // Planned inside the transaction, the patch held the pool's one connection while it waited
+        // for the worker, and every request of every tenant (a key check needs a connection)
+        // waited with it.
+        expect(waits.length).to.be.greaterThan(5);
+        expect(Math.max(...waits), `the bystander's longest wait, of ${heavy} ms`).to.be.lessThan(heavy / 3);
+        await expectIntact(sid, 2);
+      } finally {
+        await single.close();
+        await pool.end();
+      }
     });
   });
 
