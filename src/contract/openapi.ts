@@ -641,6 +641,12 @@ export const openapiDocument: unknown = {
           "412": {
             "$ref": "#/components/responses/PreconditionFailed"
           },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
           "422": {
             "$ref": "#/components/responses/Unprocessable"
           },
@@ -888,6 +894,12 @@ export const openapiDocument: unknown = {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
             "$ref": "#/components/responses/TooManyRequests"
@@ -1290,7 +1302,7 @@ export const openapiDocument: unknown = {
         }
       },
       "UnsupportedMediaType": {
-        "description": "The Content-Type is not the one the route takes, its charset is not UTF-8, or the\nContent-Encoding is not gzip, deflate, br or identity.\n",
+        "description": "The Content-Type is not the one the route takes, its charset is not UTF-8, or the\nContent-Encoding is not gzip, deflate, br or identity. A route that takes no body (a\nDELETE) still reads a JSON one to refuse it (400), so this holds for it too, and so does\nthe body limit (413).\n",
         "content": {
           "application/problem+json": {
             "schema": {

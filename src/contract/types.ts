@@ -597,7 +597,9 @@ export interface components {
         };
         /**
          * @description The Content-Type is not the one the route takes, its charset is not UTF-8, or the
-         *     Content-Encoding is not gzip, deflate, br or identity.
+         *     Content-Encoding is not gzip, deflate, br or identity. A route that takes no body (a
+         *     DELETE) still reads a JSON one to refuse it (400), so this holds for it too, and so does
+         *     the body limit (413).
          */
         UnsupportedMediaType: {
             headers: {
@@ -1050,6 +1052,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             410: components["responses"]["Gone"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1175,6 +1179,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
