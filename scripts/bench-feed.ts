@@ -286,13 +286,15 @@ async function main(): Promise<number> {
     log(`creating ${sizes.watchedSessions} sessions`);
     const sids = Array.from({ length: sizes.watchedSessions }, (_, i) => `watched-${i}`);
     for (let i = 0; i < sids.length; i += 16) await Promise.all(sids.slice(i, i + 16).map((sid) => put(sid, chat(sid, 1))));
+    // Every write of every window a state of its own: a repeat would be an unchanged save (200).
+    let written = 0;
     const writeLoad = async (until: number): Promise<void> => {
       let i = 0;
       const interval = 1000 / sizes.writesPerSecond;
       const start = performance.now();
       while (performance.now() < until) {
         const sid = sids[Math.floor(Math.random() * sids.length)]!;
-        void put(sid, chat(sid, 1000 + i));
+        void put(sid, chat(sid, 1000 + written++));
         i++;
         await sleep(Math.max(0, start + i * interval - performance.now()));
       }

@@ -51,8 +51,11 @@ export function createAuthenticator(db: Queryable, onTouchError: (error: unknown
     const parsed = parse(authorization);
     const key = await readApiKey(db, parsed.id);
     if (!key || !secretMatches(parsed.secret, key.secretHash)) throw new UnauthorizedError('unknown API key');
-    if (key.revokedAt) throw new UnauthorizedError('the API key was revoked');
-    if (key.expired) throw new UnauthorizedError('the API key has expired');
+    if (key.revokedAt || key.expired) {
+      // Not remembered any more: its later requests are refused before anything runs for them.
+      remembered.delete(key.id);
+      throw new UnauthorizedError(key.revokedAt ? 'the API key was revoked' : 'the API key has expired');
+    }
 
     const now = Date.now();
     if (now - (touched.get(key.id) ?? 0) > TOUCH_INTERVAL_MS) {

@@ -400,6 +400,7 @@ export const openapiDocument: unknown = {
         "operationId": "diffVersions",
         "x-access": "read",
         "summary": "The RFC 6902 patch that turns version `from`'s state into version `to`'s",
+        "description": "Past 64 KiB, never longer than replacing the whole document: where the changes would take\nmore, the patch is that one `replace` of the root.\n",
         "parameters": [
           {
             "name": "from",
@@ -732,6 +733,12 @@ export const openapiDocument: unknown = {
           "412": {
             "$ref": "#/components/responses/PreconditionFailed"
           },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
           "422": {
             "$ref": "#/components/responses/Unprocessable"
           },
@@ -979,6 +986,12 @@ export const openapiDocument: unknown = {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
           },
           "429": {
             "$ref": "#/components/responses/TooManyRequests"
@@ -1514,7 +1527,7 @@ export const openapiDocument: unknown = {
         }
       },
       "PayloadTooLarge": {
-        "description": "The body is larger than BODY_LIMIT_BYTES (default 16 MiB, counted once inflated), or than\n64 KiB for a restore, fork or key request; or a patch would make the state larger than\nBODY_LIMIT_BYTES, or copies, moves, removes or compares more than 4 × BODY_LIMIT_BYTES of\nvalues in all (`operation`: the index of the operation that went past it).\n",
+        "description": "The body is larger than BODY_LIMIT_BYTES (default 16 MiB, counted once inflated), or than\n64 KiB for a restore, fork or key request; or a patch would make the state larger than\nBODY_LIMIT_BYTES, or copies, moves, removes or compares more than 4 × BODY_LIMIT_BYTES of\nvalues in all, each array element an insertion or removal shifts counting as one byte\n(`operation`: the index of the operation that went past it).\n",
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1537,7 +1550,7 @@ export const openapiDocument: unknown = {
         }
       },
       "UnsupportedMediaType": {
-        "description": "The Content-Type is not the one the route takes, its charset is not UTF-8, or the\nContent-Encoding is not gzip, deflate, br or identity.\n",
+        "description": "The Content-Type is not the one the route takes, its charset is not UTF-8, or the\nContent-Encoding is not gzip, deflate, br or identity. A route that takes no body (a\nDELETE) still reads a JSON one to refuse it (400), so this holds for it too, and so does\nthe body limit (413).\n",
         "content": {
           "application/problem+json": {
             "schema": {
@@ -2125,7 +2138,7 @@ export const openapiDocument: unknown = {
         "type": "string",
         "title": "a JSON Pointer (RFC 6901) such as /a/0, with ~ only as ~0 or ~1 and no token __proto__",
         "description": "RFC 6901 JSON Pointer; `~` only as `~0` or `~1`, and no token `__proto__` (it cannot be stored safely).",
-        "pattern": "^(/([^~]|~[01])*)*$",
+        "pattern": "^(/([^~/]|~[01])*)*$",
         "not": {
           "pattern": "/__proto__(/|$)"
         }

@@ -97,7 +97,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The RFC 6902 patch that turns version `from`'s state into version `to`'s */
+        /**
+         * The RFC 6902 patch that turns version `from`'s state into version `to`'s
+         * @description Past 64 KiB, never longer than replacing the whole document: where the changes would take
+         *     more, the patch is that one `replace` of the root.
+         */
         get: operations["diffVersions"];
         put?: never;
         post?: never;
@@ -747,7 +751,8 @@ export interface components {
          * @description The body is larger than BODY_LIMIT_BYTES (default 16 MiB, counted once inflated), or than
          *     64 KiB for a restore, fork or key request; or a patch would make the state larger than
          *     BODY_LIMIT_BYTES, or copies, moves, removes or compares more than 4 × BODY_LIMIT_BYTES of
-         *     values in all (`operation`: the index of the operation that went past it).
+         *     values in all, each array element an insertion or removal shifts counting as one byte
+         *     (`operation`: the index of the operation that went past it).
          */
         PayloadTooLarge: {
             headers: {
@@ -761,7 +766,9 @@ export interface components {
         };
         /**
          * @description The Content-Type is not the one the route takes, its charset is not UTF-8, or the
-         *     Content-Encoding is not gzip, deflate, br or identity.
+         *     Content-Encoding is not gzip, deflate, br or identity. A route that takes no body (a
+         *     DELETE) still reads a JSON one to refuse it (400), so this holds for it too, and so does
+         *     the body limit (413).
          */
         UnsupportedMediaType: {
             headers: {
@@ -1287,6 +1294,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             410: components["responses"]["Gone"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1412,6 +1421,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

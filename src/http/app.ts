@@ -74,7 +74,11 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     cache: createStateCache(config.stateCacheBytes),
     policy: { maxEventsBetween: config.checkpointEvery, fullStateRatio: config.fullStateRatio },
     transactions: { maxRetries: config.txMaxRetries },
-    work: createTaskRunner({ threads: config.workerThreads, inlineBelow: config.offloadFromBytes }),
+    work: createTaskRunner({
+      threads: config.workerThreads,
+      inlineBelow: config.offloadFromBytes,
+      onWorkerError: (error) => logger.error('a worker thread failed outside any task: its pool is replaced', { error }),
+    }),
     limits: { maxBytes: config.bodyLimitBytes, maxDepth: config.maxJsonDepth },
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     logger,

@@ -52,8 +52,15 @@ export function createGuards(
       // changes. Writes, key management, and keys not seen yet are checked before anything runs.
       const known = needed === 'read' ? authenticator.remembered(authorization) : undefined;
       if (known) {
-        admit(ctx, known, needed);
-        const [check, route] = await Promise.allSettled([authenticator.authenticate(authorization), proceed()]);
+        const checked = authenticator.authenticate(authorization);
+        try {
+          admit(ctx, known, needed);
+        } catch (refusal) {
+          // A key that is no longer good is a 401, never a 429 telling its holder to retry.
+          await checked;
+          throw refusal;
+        }
+        const [check, route] = await Promise.allSettled([checked, proceed()]);
         // The read's answer (its body, and headers such as ETag) is dropped by the error answer.
         if (check.status === 'rejected') throw check.reason;
         if (route.status === 'rejected') throw route.reason;

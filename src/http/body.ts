@@ -28,7 +28,18 @@ export function bodyReader(limitBytes: number): Middleware {
       if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8') {
         throw new UnsupportedMediaTypeError(`the request body must be JSON encoded as UTF-8, not charset=${ctx.request.charset}`);
       }
-      const bytes = await readBodyBytes(ctx, limitBytes);
+      let bytes: Buffer;
+      try {
+        bytes = await readBodyBytes(ctx, limitBytes);
+      } catch (error) {
+        // The rest of a body refused part way (too large, corrupt) is read and dropped, as Node does
+        // with a body nobody reads: left unread, a client that sends its whole body before reading
+        // the answer (Python's http.client, a chunked or compressed body) waited on a connection
+        // the server had stopped reading, until it timed out.
+        ctx.req.unpipe();
+        ctx.req.resume();
+        throw error;
+      }
       try {
         (ctx.request as { body?: unknown }).body = utf8.decode(bytes);
       } catch {
@@ -57,6 +68,8 @@ async function readBodyBytes(ctx: Context, limitBytes: number): Promise<Buffer> 
   try {
     return await getRawBody(decoder, { limit: limitBytes });
   } catch (error) {
+    ctx.req.unpipe(decoder);
+    decoder.destroy();
     if (typeof (error as { status?: unknown }).status === 'number') throw error;
     if (requestFailed) throw new ValidationError('the client closed the request before its body was complete');
     throw new ValidationError(`the request body is not valid ${coding} data (${(error as Error).message})`);

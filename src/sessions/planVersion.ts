@@ -25,11 +25,20 @@ export async function planVersion(
   }
   // Saving the state the session already has (a Streamlit rerun) needs no head state at all.
   if ('state' in requested && requested.state.hash === head.headStateHash.toString('hex')) return undefined;
-  const current = await headState(ctx, connection, head);
+  return planOnState(ctx, await headState(ctx, connection, head), head.headVersion, requested);
+}
+
+/** The version to append after a head whose state is `current` (and version `headVersion`), or undefined when unchanged. */
+export async function planOnState(
+  ctx: StoreContext,
+  current: StateText,
+  headVersion: number,
+  requested: RequestedState,
+): Promise<PlannedVersion | undefined> {
   const size = current.text.length + ('state' in requested ? requested.state.text.length : requested.patchText.length);
   const input = { head: current, next: requested, limits: ctx.limits, fullStateRatio: ctx.policy.fullStateRatio };
   const plan = await runStateTask(ctx.work, 'planWrite', input, size, {
-    current_version: head.headVersion,
+    current_version: headVersion,
   });
   return plan.unchanged ? undefined : plan;
 }

@@ -21,6 +21,7 @@ export async function saveState(
     fingerprint: { state: state.hash },
     requires: 'either',
     next: async () => ({ next: { state } }),
+    requested: { state },
   });
 }
 
@@ -44,5 +45,6 @@ export async function patchState(
     fingerprint: { patch: patch.hash },
     requires: 'existing',
     next: async () => ({ next: { patchText: patch.text } }),
+    requested: { patchText: patch.text },
   });
 }

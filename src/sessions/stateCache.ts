@@ -14,6 +14,8 @@ export interface CachedState {
  */
 export interface StateCache {
   get(tenant: string, sessionId: string, version: number, stateHash: Buffer): StateText | undefined;
+  /** The entry held for a session, whatever its version: only a guess at its head, to be checked against the head row. */
+  latest(tenant: string, sessionId: string): CachedState | undefined;
   set(tenant: string, sessionId: string, entry: CachedState): void;
   delete(tenant: string, sessionId: string): void;
   readonly bytes: number;
@@ -38,6 +40,9 @@ export function createStateCache(maxBytes: number): StateCache {
       entries.delete(key);
       entries.set(key, entry);
       return entry.state;
+    },
+    latest(tenant, sessionId) {
+      return entries.get(keyOf(tenant, sessionId));
     },
     set(tenant, sessionId, entry) {
       const key = keyOf(tenant, sessionId);

@@ -9,6 +9,7 @@ import { appendVersion, cachedVersion } from './appendVersion.js';
 import type { StoreContext } from './context.js';
 import { expectSession, type IfMatch } from './expectedVersion.js';
 import { firstAnswer, idempotentRequest, recordAnswer } from './idempotency.js';
+import { planEarly } from './earlyPlan.js';
 import { planVersion, type RequestedState } from './planVersion.js';
 import type { CachedState } from './stateCache.js';
 import { replayedWriteAnswer, writeAnswer, type WriteAnswer, type WriteOutcome } from './writeAnswer.js';
@@ -40,6 +41,8 @@ export interface WriteSpec {
   /** 'existing': 404 on an unknown session. 'new': 409 when the session exists (fork targets). */
   requires: 'existing' | 'new' | 'either';
   next: (connection: Connection, head: SessionHead | undefined) => Promise<NextState>;
+  /** What `next` gives, when it needs nothing from the database (PUT, PATCH): then planned before the transaction (earlyPlan.ts). */
+  requested?: RequestedState;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
   const fingerprint = { ...spec.fingerprint, message: conditions.message ?? null, author: conditions.author ?? null };
   const request = idempotentRequest(conditions.idempotencyKey, { tenant, sessionId, kind, fingerprint });
   let written: CachedState | undefined;
+  const early = spec.requested ? await planEarly(ctx, tenant, sessionId, spec.requested) : undefined;
 
   const outcome = await withTransaction(
     ctx.pool,
@@ -64,7 +68,8 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
       expectSession(sessionId, head, { exists: spec.requires, ifMatch: conditions.ifMatch, createOnly: conditions.createOnly });
 
       const next = await spec.next(connection, head);
-      const plan = await planVersion(ctx, connection, head, next.next);
+      const made = early?.planFor(head);
+      const plan = made ? made.plan : await planVersion(ctx, connection, head, next.next);
       let result: WriteAnswer;
       if (plan) {
         const source = next.forkedFrom ?? (next.restoredFrom !== undefined ? { sessionId, version: next.restoredFrom } : undefined);

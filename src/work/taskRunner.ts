@@ -8,6 +8,8 @@ export interface TaskRunnerOptions {
   inlineBelow: number;
   /** Heap per worker thread, in MiB: a task that needs more fails alone, the process lives on. */
   workerHeapMb?: number;
+  /** Told of a worker thread that failed outside any task (one that could not start). */
+  onWorkerError?: (error: unknown) => void;
 }
 
 export interface TaskRunner {
@@ -25,32 +27,48 @@ export class TaskTooLargeError extends Error {}
  * requests. Small inputs run inline: a thread hop costs more than the work itself.
  */
 export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
-  const pool =
-    options.threads > 0
-      ? new Piscina({
-          filename: new URL('./stateWorker.js', import.meta.url).href,
-          minThreads: 0,
-          maxThreads: options.threads,
-          // Keep a thread warm for a while between large saves rather than starting one each time.
-          idleTimeout: 30_000,
-          resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 2048 },
-        })
-      : undefined;
+  let closed = false;
+  const startPool = (): Piscina => {
+    const started = new Piscina({
+      filename: new URL('./stateWorker.js', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: options.threads,
+      // Keep a thread warm for a while between large saves rather than starting one each time.
+      idleTimeout: 30_000,
+      resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 2048 },
+    });
+    // A worker that fails outside any task (it could not start: its module half-written while
+    // dist/ is rebuilt, no memory or thread to be had) makes piscina emit 'error', which unheard
+    // stopped the whole process; and the tasks waiting for that worker waited for good, as piscina
+    // starts no replacement for a worker that failed to start. The pool is replaced, and the
+    // tasks its destroy() fails run inline (see run).
+    started.on('error', (error: unknown) => {
+      options.onWorkerError?.(error);
+      if (pool === started && !closed) pool = startPool();
+      void started.destroy();
+    });
+    return started;
+  };
+  let pool = options.threads > 0 ? startPool() : undefined;
+  const inline = <N extends StateTaskName>(name: N, input: Parameters<StateTasks[N]>[0]): ReturnType<StateTasks[N]> =>
+    (stateTasks[name] as (input: unknown) => ReturnType<StateTasks[N]>)(input);
   return {
     async run(name, input, size) {
-      if (!pool || size < options.inlineBelow) {
-        return (stateTasks[name] as (input: unknown) => ReturnType<StateTasks[typeof name]>)(input);
-      }
+      const used = pool;
+      if (!used || size < options.inlineBelow) return inline(name, input);
       try {
-        return await pool.run({ name, input });
+        return await used.run({ name, input });
       } catch (error) {
         if ((error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
           throw new TaskTooLargeError('the state needs more memory to process than this server allows');
         }
+        // Its pool was replaced under it: the task (pure) runs here rather than failing.
+        if (used !== pool && !closed) return inline(name, input);
         throw error;
       }
     },
     async close() {
+      closed = true;
       await pool?.destroy();
     },
   };

@@ -4,6 +4,7 @@ import { readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createAuthenticator } from '../../src/access/authenticate.js';
 import { createKey, revokeKey } from '../../src/access/keys.js';
 import { parseInstant } from '../../src/core/time.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
@@ -192,6 +193,40 @@ describe('access: API keys, roles and tenants', function () {
           expect(refused.headers.get(header), `${end} ${template}: ${header}`).to.equal(null);
         }
       }
+      await db.pool.query('DELETE FROM api_keys WHERE id = ?', [key.key.id]);
+    }
+  });
+
+  it('answers a revoked key 401 on every later read, never 429, even with its rate limit used up', async () => {
+    // One request a burst, refilled once in 1000 s: the first read uses the bucket up.
+    const key = await createKey(db.pool, { tenant: 'default', role: 'read', ratePerSecond: 0.001, rateBurst: 1 });
+    const reader = client(key.token);
+    expect((await reader.request('GET', '/v1/sessions')).status).to.equal(200);
+    await revokeKey(db.pool, key.key.id);
+    for (let i = 0; i < 3; i++) {
+      const refused = await reader.request('GET', '/v1/sessions');
+      // This process remembered the key: it was charged to the rate limit (and its read run) before
+      // its check, for good, and told to retry after 1000 s.
+      expect(refused.status, `request ${i + 1}: ${refused.text}`).to.equal(401);
+      expect(refused.headers.get('retry-after')).to.equal(null);
+    }
+    await db.pool.query('DELETE FROM api_keys WHERE id = ?', [key.key.id]);
+  });
+
+  it('forgets a remembered key once it is found revoked or expired, so its later reads run nothing', async () => {
+    // A remembered key's read runs alongside its check: a revoked key still remembered had every
+    // read (a diff of two large versions: seconds of a worker) run, only to be answered 401.
+    const authenticator = createAuthenticator(db.pool, () => undefined);
+    for (const end of ['revoke', 'expire'] as const) {
+      const key = await createKey(db.pool, { tenant: 'default', role: 'read' });
+      const authorization = `Bearer ${key.token}`;
+      await authenticator.authenticate(authorization);
+      expect(authenticator.remembered(authorization)).to.include({ keyId: key.key.id });
+      if (end === 'revoke') await revokeKey(db.pool, key.key.id);
+      else await db.pool.query('UPDATE api_keys SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = ?', [key.key.id]);
+      const refused = await authenticator.authenticate(authorization).then(() => 'accepted', (error: Error) => error.message);
+      expect(refused).to.match(end === 'revoke' ? /revoked/ : /expired/);
+      expect(authenticator.remembered(authorization), end).to.equal(undefined);
       await db.pool.query('DELETE FROM api_keys WHERE id = ?', [key.key.id]);
     }
   });

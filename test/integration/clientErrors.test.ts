@@ -129,6 +129,32 @@ describe('client errors: input that used to get a 500 or a wrong answer is a 4xx
     });
   });
 
+  describe('bodies sent to a DELETE', () => {
+    it('are refused with statuses openapi.yaml declares for it: 400 (no body taken), 413, 415', async () => {
+      const small = await startTestServer(db.pool, { bodyLimitBytes: 1024 });
+      const admin = apiClient(small.baseUrl, (await createKey(db.pool, { tenant: 'default', role: 'admin' })).token);
+      try {
+        await small.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'deleted-with-body' }, json: { v: 1 } });
+        const cases: Array<[number, Record<string, string>, string]> = [
+          [400, { 'content-type': 'application/json' }, '{}'],
+          [415, { 'content-type': 'application/json; charset=latin1' }, '{}'],
+          [415, { 'content-type': 'application/json', 'content-encoding': 'zstd' }, '{}'],
+          [413, { 'content-type': 'application/json' }, `"${'x'.repeat(2048)}"`],
+        ];
+        for (const [status, headers, raw] of cases) {
+          // The client checks each answer against openapi.yaml: a status it does not declare fails.
+          const session = await small.api.request('DELETE', '/v1/sessions/{sid}', { params: { sid: 'deleted-with-body' }, headers, raw });
+          expect(session.status, JSON.stringify(headers)).to.equal(status);
+          const key = await admin.request('DELETE', '/v1/keys/{id}', { params: { id: '0123456789ab' }, headers, raw });
+          expect(key.status, JSON.stringify(headers)).to.equal(status);
+        }
+        expect((await small.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'deleted-with-body' } })).status).to.equal(200);
+      } finally {
+        await small.close();
+      }
+    });
+  });
+
   describe('keys', () => {
     it('refuses a key whose expires_at is already past (400 over HTTP, usage error from npm run keys), creating nothing', async () => {
       const admin = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'past', role: 'admin' })).token);

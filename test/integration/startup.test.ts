@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { loadConfig } from '../../src/config.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 import { projectRoot } from '../../src/paths.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -13,8 +16,11 @@ const run = promisify(execFile);
 describe('a start that cannot go ahead', function () {
   this.timeout(60_000);
   const main = join(projectRoot, 'dist/src/main.js');
+  // A start on an empty database writes its first key: never into the developer's own key file.
+  const keyFile = join(tmpdir(), `session-store-startup-key-${process.pid}`);
+  after(() => rmSync(keyFile, { force: true }));
   const start = (env: Record<string, string>) =>
-    run(process.execPath, [main], { env: { ...process.env, LOG_LEVEL: 'error', ...env } }).then(
+    run(process.execPath, [main], { env: { ...process.env, LOG_LEVEL: 'error', BOOTSTRAP_KEY_FILE: keyFile, ...env } }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
     );
@@ -32,7 +38,12 @@ describe('a start that cannot go ahead', function () {
     });
   }
 
-  it('a port already taken: exit 1 saying so, with no stack trace', async () => {
+  it('a port already taken: exit 1 saying so, with no stack trace, and the developer\'s key file untouched', async () => {
+    // The project's own first-start key file (the key of an `npm start` on this checkout, which
+    // may be running while the tests do): this start, on an empty database, used to overwrite it
+    // with a key of that throwaway database, and the service's only copy of its key was gone.
+    const developerKey = loadConfig().bootstrapKeyFile;
+    const before = existsSync(developerKey) ? readFileSync(developerKey, 'utf8') : undefined;
     const db = await createTestDatabase();
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -42,6 +53,7 @@ describe('a start that cannot go ahead', function () {
       expect(code).to.equal(1);
       expect(stderr).to.match(/EADDRINUSE/);
       expect(stderr, 'no stack trace').not.to.match(/\\n\s+at /);
+      expect(existsSync(developerKey) ? readFileSync(developerKey, 'utf8') : undefined).to.equal(before);
     } finally {
       taken.close();
       await db.drop();

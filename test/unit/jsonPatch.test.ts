@@ -3,7 +3,7 @@ import type { Operation } from 'fast-json-patch';
 import { diff } from '../../src/core/diff.js';
 import { digestState, type Json } from '../../src/core/json.js';
 import { applyPatch, PatchConflictError, type PatchBudget } from '../../src/core/jsonPatch.js';
-import { ingestPatch, ingestState, planWrite, replayVersion, type StateText } from '../../src/core/stateTasks.js';
+import { diffStates, ingestPatch, ingestState, planWrite, replayVersion, type StateText } from '../../src/core/stateTasks.js';
 import { generator, prng } from '../helpers/random.js';
 
 const INHERITED = ['constructor', 'hasOwnProperty', 'toString', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', 'length', 'push'];
@@ -107,6 +107,57 @@ describe('JSON Patch (RFC 6902) on own members only (RFC 6901)', () => {
       expect(refusal({}, [{ op: 'add', path: '/a', value: JSON.parse('['.repeat(64) + ']'.repeat(64)) }], budget({})).reason).to.equal('too-deep');
     });
 
+    it('counts an object\'s members once, not for each operation: 200 adds and removes on 100,000 members take moments', () => {
+      const document: { [key: string]: Json } = {};
+      for (let i = 0; i < 100_000; i++) document[`k${i}`] = 0;
+      const patch: unknown[] = [];
+      for (let i = 0; i < 100; i++) patch.push({ op: 'add', path: `/new${i}`, value: i }, { op: 'remove', path: `/k${i}` });
+      // Object.keys() of such an object takes about 150 ms: once per operation was 30 s.
+      for (const withBudget of [true, false]) {
+        const started = performance.now();
+        const result = apply(document, patch, withBudget ? { ...budget(document), maxBytes: 16 * 1024 * 1024 } : undefined) as { [key: string]: Json };
+        expect(performance.now() - started, withBudget ? 'with a budget' : 'replay').to.be.lessThan(3000);
+        expect(Object.keys(result).length).to.equal(100_000);
+        expect(result).to.include({ new99: 99 }).and.not.have.property('k99');
+      }
+    });
+
+    it('keeps the size exact as objects empty and fill again', () => {
+      const patch = [
+        { op: 'add', path: '/a', value: 1 }, // {"a":1}
+        { op: 'add', path: '/b', value: 1 }, // {"a":1,"b":1}: 13 bytes, the most
+        { op: 'remove', path: '/a' },
+        { op: 'remove', path: '/b' }, // {}
+        { op: 'add', path: '/c', value: 1 },
+        { op: 'add', path: '/d', value: 1 }, // 13 bytes again
+      ];
+      expect(apply({}, patch, { ...budget({}), maxBytes: 13 })).to.deep.equal({ c: 1, d: 1 });
+      const error = refusal({}, patch, { ...budget({}), maxBytes: 12 });
+      expect([error.reason, error.operationIndex]).to.deep.equal(['too-large', 1]);
+    });
+
+    it('counts the array elements an insertion or removal shifts: 40,000 of them at the front of 1,000,000 stop at once', () => {
+      const document: Json = { a: Array.from({ length: 1_000_000 }, (_, i) => i % 10) };
+      const large = { ...budget(document), maxBytes: 16 * 1024 * 1024, maxWorkBytes: 64 * 1024 * 1024 };
+      const patch: unknown[] = [];
+      for (let i = 0; i < 20_000; i++) patch.push({ op: 'add', path: '/a/1', value: 0 }, { op: 'remove', path: '/a/1' });
+      const started = performance.now();
+      let error: PatchConflictError | undefined;
+      try {
+        apply(document, patch, large);
+      } catch (thrown) {
+        error = thrown as PatchConflictError;
+      }
+      expect(error, 'the patch applied in full').to.be.instanceOf(PatchConflictError);
+      // Applied in full, these shifts took 28 s; the budget (64 MiB) allows 67 of about a million.
+      expect(performance.now() - started).to.be.lessThan(3000);
+      expect([error!.reason, error!.operationIndex]).to.deep.equal(['too-much-work', 67]);
+      expect(error!.message).to.match(/shift/);
+      // Appending shifts nothing, and a few inserts at the front are well within the budget.
+      const edits = [...Array.from({ length: 40_000 }, () => ({ op: 'add', path: '/a/-', value: 1 })), ...Array.from({ length: 10 }, () => ({ op: 'add', path: '/a/0', value: 2 }))];
+      expect((apply(document, edits, large) as { a: Json[] }).a).to.have.length(1_040_010);
+    });
+
     it('bounds the work of copies and removals that leave the size unchanged', () => {
       const document: Json = { big: 'x'.repeat(300 * 1024) };
       const patch: unknown[] = [];
@@ -130,6 +181,56 @@ describe('state tasks', () => {
       const result = ingestPatch({ text: bad, limits });
       expect(result.ok, bad).to.equal(false);
       expect(!result.ok && result.problem.status, bad).to.equal(400);
+    }
+  });
+
+  it('refuses a malformed pointer in time linear in its length (no regular-expression backtracking)', () => {
+    // `/` × 30 then a bad `~`: a pattern whose tokens may contain `/` tries every way of splitting
+    // the slashes into tokens (2^30) before it fails, on the event loop for a body this small.
+    for (const path of [`${'/'.repeat(30)}~`, `${'/a'.repeat(5000)}/~2`]) {
+      const started = performance.now();
+      const result = ingestPatch({ text: JSON.stringify([{ op: 'remove', path }]), limits });
+      expect(!result.ok && result.problem.status).to.equal(400);
+      expect(performance.now() - started, path.slice(0, 40)).to.be.lessThan(500);
+    }
+  });
+
+  it('stores whole a version whose patch would shift more array elements to replay than the states have bytes', () => {
+    const large = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
+    const rows = Array.from({ length: 1_000_000 }, (_, i) => i % 10);
+    const ingest = (value: Json): StateText => {
+      const ingested = ingestState({ text: JSON.stringify(value), limits: large });
+      if (!ingested.ok) throw new Error(ingested.problem.detail);
+      return ingested.value;
+    };
+    const head = ingest([...Array.from({ length: 20_000 }, (_, i) => `x${i}`), ...rows]);
+    const next = ingest(rows);
+    const started = performance.now();
+    // The diff is 20,000 removals of element 0, each shifting the million after it: as a patch,
+    // 25 s to plan and again on every load of the version.
+    const planned = planWrite({ head, next: { state: next }, limits: large, fullStateRatio: 0.5 });
+    expect(planned.ok && !planned.value.unchanged && planned.value).to.deep.include({ patchText: undefined, ops: 1, hash: next.hash });
+    expect(performance.now() - started).to.be.lessThan(5000);
+    // A few inserts near the front are still a patch.
+    const inserted = planWrite({ head: next, next: { state: ingest([1, 2, 3, ...rows]) }, limits: large, fullStateRatio: 0.5 });
+    expect(inserted.ok && !inserted.value.unchanged && JSON.parse(inserted.value.patchText!)).to.have.length(3);
+  });
+
+  it('diffs two versions into a patch never much longer than replacing the whole document', () => {
+    const textOf = (result: ReturnType<typeof diffStates>): string => (result.ok ? Buffer.from(result.value.patch).toString('utf8') : '');
+    const fromText = JSON.stringify(Array.from({ length: 200_000 }, () => ({})));
+    const toText = JSON.stringify(Array.from({ length: 200_000 }, () => []));
+    const rewritten = diffStates({ fromText, toText });
+    // Index by index, this was 200,000 replacements: 7.6 MB for a 600 KB state.
+    expect(textOf(rewritten)).to.equal(`[{"op":"replace","path":"","value":${toText}}]`);
+    const small = diffStates({ fromText: '{"a":[1,2,3],"b":"x"}', toText: '{"a":[0,1,2,3],"b":"x"}' });
+    expect(JSON.parse(textOf(small))).to.deep.equal([{ op: 'add', path: '/a/0', value: 0 }]);
+    // A small patch stays a patch, even where the whole document would be shorter.
+    const three = diffStates({ fromText: '{"a":1,"b":2,"c":3}', toText: '{"a":4,"b":5,"c":6}' });
+    expect(JSON.parse(textOf(three))).to.have.length(3);
+    for (const [a, b] of [[fromText, toText], ['{"a":[1,2,3],"b":"x"}', '{"a":[0,1,2,3],"b":"x"}'], ['[1]', '"one"']]) {
+      const patch = diffStates({ fromText: a!, toText: b! });
+      expect(apply(JSON.parse(a!) as Json, JSON.parse(textOf(patch)) as unknown[])).to.deep.equal(JSON.parse(b!));
     }
   });
 

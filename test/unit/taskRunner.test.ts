@@ -68,6 +68,20 @@ describe('task runner (work/taskRunner.ts): small inputs inline, large ones on a
     expect(conflict).to.deep.equal({ ok: false, problem: { status: 422, detail: (conflict as { problem: { detail: string } }).problem.detail, operation: 1 } });
   });
 
+  it('lives through a worker thread that cannot start, and still answers the task', async () => {
+    // 4 MiB is too little heap for a worker even to load its module: it fails before it takes a
+    // task, which piscina reports as an 'error' on the pool. Unheard, that stopped the process
+    // (every tenant's requests with it), and the task waited for a worker that never came.
+    const failures: unknown[] = [];
+    const work = runner({ threads: 1, inlineBelow: 0, workerHeapMb: 4, onWorkerError: (error) => failures.push(error) });
+    const small = '{"a":[1,2,3]}';
+    for (let i = 0; i < 2; i++) {
+      expect(await work.run('ingestState', { text: small, limits }, 1000)).to.deep.include({ ok: true });
+    }
+    expect(failures.length).to.be.greaterThan(0);
+    expect((failures[0] as { code?: string }).code).to.equal('ERR_WORKER_OUT_OF_MEMORY');
+  });
+
   it('runs everything inline with 0 threads, however large the input', async () => {
     const work = runner({ threads: 0, inlineBelow: 0, workerHeapMb: 16 });
     expect(await settlesAtOnce(work.run('ingestState', { text: '{"a":1}', limits }, Number.MAX_SAFE_INTEGER))).to.equal(true);
