@@ -10,7 +10,7 @@
  * the thousand streams. --quick runs every part at tiny sizes (the test suite runs it so that the
  * benchmark cannot rot).
  */
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, get, type IncomingMessage } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { connectionOptions, createPool } from '../src/db/pool.js';
 import { formatDatabaseUrl } from '../src/db/target.js';
 import { createLogger } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
-import { latency, round, type Latency } from './bench/measure.js';
+import { latency, round, writeRun, type Latency } from './bench/measure.js';
 import { runMain } from './lib/cli.js';
 import { spawnServerProcess, type ServerProcess } from './lib/serverProcess.js';
 
@@ -349,11 +349,7 @@ async function main(): Promise<number> {
         feed_queries_per_second_writing: round(writingWhileWatching.queries_per_second - writingWithoutStreams.queries_per_second, 1),
       },
     };
-    mkdirSync(values.out!, { recursive: true });
-    writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    const report = markdown(results);
-    writeFileSync(join(values.out!, 'REPORT.md'), report);
-    process.stdout.write(report);
+    writeRun(values.out!, results, markdown(results));
     return 0;
   } finally {
     await cleanUp();

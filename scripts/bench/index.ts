@@ -12,7 +12,6 @@
  * on a fresh database); each measurement has its file (storage, saves, loads, historyPages, diff,
  * pauses) with its baselines; report.ts holds the targets and the markdown.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +26,7 @@ import { sharedWorkloadFiles, SHARED_WORKLOADS_DIR } from '../lib/workloads.js';
 import { diffs, longListDiffs } from './diff.js';
 import { historyPages } from './historyPages.js';
 import { loads } from './loads.js';
+import { writeRun } from './measure.js';
 import { pauses } from './pauses.js';
 import { markdown, targets, type Results } from './report.js';
 import { saves } from './saves.js';
@@ -84,11 +84,7 @@ async function main(): Promise<number> {
       pauses: pauseResults,
     };
     const results: Results = { ...partial, targets: targets(partial) };
-    mkdirSync(values.out!, { recursive: true });
-    writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    const report = markdown(results);
-    writeFileSync(join(values.out!, 'REPORT.md'), report);
-    process.stdout.write(report);
+    writeRun(values.out!, results, markdown(results));
     return 0;
   } finally {
     await admin.end();

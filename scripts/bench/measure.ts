@@ -1,4 +1,6 @@
-/** Measuring: latency summaries, samples taken in turns, and closed-loop throughput. */
+/** Measuring: latency summaries, samples taken in turns, closed-loop throughput, and writing a run's results. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface Latency {
   p50_ms: number;
@@ -59,4 +61,12 @@ export async function closedLoop(clients: number, seconds: number, op: (client: 
   );
   const elapsed = (performance.now() - start) / 1000;
   return { rate: round(samples.length / elapsed, 1), latency: latency(samples) };
+}
+
+/** Writes a run's figures (results.json) and its report (REPORT.md) to `out`, and prints the report. */
+export function writeRun(out: string, results: unknown, report: string): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, 'REPORT.md'), report);
+  process.stdout.write(report);
 }
