@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Principal } from '../access/authenticate.js';
 import type { Logger } from '../log.js';
+import { countRequest } from '../metrics/metrics.js';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -25,7 +26,7 @@ export function requestIdOf(ctx: Context): string | undefined {
 
 /**
  * First in the chain: gives each request its id (the caller's X-Request-Id when acceptable, else a
- * new UUID), echoes it on every answer and logs one line for it:
+ * new UUID), echoes it on every answer, counts the request in the metrics and logs one line for it:
  * method, route template, status, duration, request id, and the tenant and key id it was admitted
  * with. Never the path (session ids), the query, a header or a body: no key, token or state.
  */
@@ -43,6 +44,7 @@ export function requestLog(logger: Logger) {
       ctx.set(REQUEST_ID_HEADER, requestId);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeTemplate(ctx);
+      countRequest(ctx.method, route, ctx.status, seconds);
       const principal = ctx.state.principal as Principal | undefined;
       logger.info('request', {
         request_id: requestId,
