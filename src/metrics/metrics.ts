@@ -42,7 +42,7 @@ const writtenBytes = new Counter({
 
 const loads = new Counter({
   name: 'session_store_loads_total',
-  help: 'State loads (GET/HEAD of a state) by what they name: latest, version (?version=N) or at (?at=instant)',
+  help: 'State loads asked for (GET or HEAD of a state, those answered 404 or 410 included) by what they name: latest, version (?version=N) or at (?at=instant)',
   labelNames: ['kind'] as const,
   registers: [registry],
 });
