@@ -32,6 +32,10 @@ export interface Config {
   idempotencySweepSeconds: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** GET /metrics (Prometheus) listens on this port, apart from the API; undefined: no metrics listener. */
+  metricsPort: number | undefined;
+  /** The interface the metrics listener binds to: loopback by default, since /metrics asks for no key. */
+  metricsHost: string;
   /** Default per-key rate limit (requests per second); 0: off. Keys may carry their own. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
@@ -78,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencySweepSeconds: integer(env, 'IDEMPOTENCY_SWEEP_SECONDS', 300, 0, 86_400),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    metricsPort: env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
     rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
     feedPollMs: integer(env, 'FEED_POLL_MS', 100, 10, 60_000),

@@ -1,3 +1,4 @@
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { LogLevel } from './config.js';
 
 export interface Logger {
@@ -7,21 +8,52 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/**
+ * Field names whose values are secrets wherever they appear (one level down too): written as
+ * "[redacted]" should a call site ever pass one. The request log names what it writes and none of
+ * these; this is the second line of defence.
+ */
+const SECRET_FIELDS = ['authorization', 'token', 'key', 'apiKey', 'secret', 'password', 'state', 'body', 'headers'];
 
-/** One JSON object per line on stderr, so logs stay machine-readable and stdout stays free. */
-export function createLogger(level: LogLevel): Logger {
-  const write = (lineLevel: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
-    if (rank[lineLevel] < rank[level]) return;
-    const line = { time: new Date().toISOString(), level: lineLevel, message, ...fields };
-    process.stderr.write(`${JSON.stringify(line, errorReplacer)}\n`);
+/**
+ * One JSON object per line on stderr (pino), so logs stay machine-readable and stdout stays free:
+ * `{"level":"info","time":"<ISO 8601>","message":"…",…fields}`. The message comes before the
+ * fields, as it always has: tools (and our tests) find a line by its message. Writes are
+ * synchronous, so the last lines before an exit are never lost.
+ */
+export function createLogger(level: LogLevel, destination: DestinationStream = pino.destination({ fd: 2, sync: true })): Logger {
+  const logger = pino(
+    {
+      level,
+      base: undefined,
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { error: serializeError },
+      redact: { paths: SECRET_FIELDS.flatMap((name) => [name, `*.${name}`]), censor: '[redacted]' },
+    },
+    destination,
+  );
+  return wrap(logger);
+}
+
+function wrap(logger: PinoLogger): Logger {
+  // The message goes in the merged object, first, rather than as pino's message argument (which
+  // pino writes last).
+  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
+    if (logger.isLevelEnabled(level)) logger[level]({ message, ...fields });
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  return value;
+/**
+ * An error as its name, message, stack and code: never its other members, which may carry what
+ * must not be logged (a driver error's SQL text and values).
+ */
+function serializeError(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const code = (value as { code?: unknown }).code;
+  return { name: value.name, message: value.message, stack: value.stack, ...(typeof code === 'string' ? { code } : {}) };
 }
 
-export const silentLogger: Logger = createLogger('silent');
+export const silentLogger: Logger = createLogger('silent', { write: () => undefined });

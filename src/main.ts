@@ -8,6 +8,8 @@ import { openDatabase } from './db/openDatabase.js';
 import { createPool, type Pool } from './db/pool.js';
 import { createApp, type App } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
+import { watchProcess } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metricsServer.js';
 import { createIdempotencySweeper, type IdempotencySweeper } from './sessions/idempotencySweeper.js';
 import { readMaxAllowedPacket } from './store/readMaxAllowedPacket.js';
 
@@ -24,6 +26,7 @@ async function main(): Promise<number> {
   let pool: Pool | undefined;
   let server: Server;
   let app: App;
+  let metricsServer: Server | undefined;
   try {
     // As a `service`: refused while another process owns the data folder (see dataFolderLock.ts).
     const opened = await openDatabase(config.database, logger, 'service');
@@ -46,6 +49,10 @@ async function main(): Promise<number> {
     }
     const storage = local ? local.storageProblem.bind(local) : undefined;
     app = createApp({ pool, config, logger, storage });
+    if (config.metricsPort !== undefined) {
+      watchProcess({ pool, openStreams: () => app.feed.stats().streams, cacheBytes: () => app.store.cache.bytes });
+      metricsServer = await startMetricsServer(config.metricsPort, config.metricsHost, logger);
+    }
     server = createServer(app.koa.callback());
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -54,12 +61,17 @@ async function main(): Promise<number> {
     });
   } catch (error) {
     // Leave nothing running that this start began.
+    metricsServer?.close();
     await pool?.end().catch(() => undefined);
     await local?.stop().catch((stopError: unknown) => logger.error('could not stop the local MariaDB', { error: stopError }));
     throw error;
   }
   const { port } = server.address() as AddressInfo;
   logger.info('listening', { url: `http://${config.host}:${port}`, port, database: local ? 'local' : 'DATABASE_URL' });
+  if (metricsServer) {
+    const metricsPort = (metricsServer.address() as AddressInfo).port;
+    logger.info('metrics listening', { url: `http://${config.metricsHost}:${metricsPort}/metrics`, metricsPort });
+  }
   const sweeper = createIdempotencySweeper({
     pool,
     ttlSeconds: config.idempotencyTtlSeconds,
@@ -69,7 +81,7 @@ async function main(): Promise<number> {
   sweeper.start();
 
   const signal = await signalled;
-  return stop(signal, { server, app, pool, local, sweeper, logger, graceMs: config.shutdownGraceMs });
+  return stop(signal, { server, metricsServer, app, pool, local, sweeper, logger, graceMs: config.shutdownGraceMs });
 }
 
 /**
@@ -82,17 +94,20 @@ async function stop(
   signal: string,
   {
     server,
+    metricsServer,
     app,
     pool,
     local,
     sweeper,
     logger,
     graceMs,
-  }: { server: Server; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: IdempotencySweeper; logger: Logger; graceMs: number },
+  }: { server: Server; metricsServer: Server | undefined; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: IdempotencySweeper; logger: Logger; graceMs: number },
 ): Promise<number> {
   logger.info('stopping: finishing requests in flight', { signal });
   const swept = sweeper.stop();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // The metrics listener stops accepting with the API's; its keep-alive connections close after the requests.
+  const metricsClosed = new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
   app.closeStreams();
   // A keep-alive connection becomes idle when its request is answered: close it then, not at the
   // client's leisure.
@@ -102,6 +117,8 @@ async function stop(
     server.closeAllConnections();
   }, graceMs);
   await closed;
+  metricsServer?.closeAllConnections();
+  await metricsClosed;
   clearInterval(idle);
   clearTimeout(grace);
   await swept;

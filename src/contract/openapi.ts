@@ -4,7 +4,7 @@ export const openapiDocument: unknown = {
   "info": {
     "title": "Session state store",
     "version": "1.0.0",
-    "description": "Keeps every saved state of a session. Each save is stored as an RFC 6902 JSON Patch against the\nprevious state, with periodic full checkpoints; any version, or the state at any instant, can be\nloaded, compared and restored, and history is never rewritten.\n\nConventions:\n- Session ids: 1 to 128 characters of `A-Z a-z 0-9 . _ : @ -`, starting with a letter or digit.\n- Versions are whole numbers from 1, contiguous per session. `ETag` is the version in double quotes.\n- Instants are RFC 3339; answers give UTC with microseconds (`2026-01-31T12:00:00.123456Z`).\n  An instant given must fall, once its offset is applied, from `0001-01-01T00:00:00Z` to\n  `9999-12-31T23:59:59.999999Z` (else 400).\n- Request bodies are JSON in UTF-8: no `charset` parameter or `charset=utf-8` (`utf8`, any\n  letter case); another charset is a 415, bytes that are not UTF-8 a 400 (never replaced by\n  U+FFFD). `Content-Encoding` may be `gzip`, `deflate`, `br` or `identity` (any letter case); the\n  body limit holds for the inflated body (413), a corrupt compressed body is a 400, another\n  coding a 415.\n- Numbers are IEEE 754 doubles, given back in their shortest form (`1.0` comes back as `1`). A\n  number whose value a double cannot hold exactly (`9007199254740993`, `1e400`, `1e-400`) is a\n  400 naming its JSON Pointer, never stored as another value. `-0` is stored as `0`.\n- Text lengths (`maxLength` of `message`, `author`…) count Unicode code points, in the query\n  and in bodies alike: an emoji is one character.\n- Every error is an `application/problem+json` body (RFC 9457) with `type`, `title`, `status`\n  and `detail`; a failed request writes nothing.\n- Requests are held to this document: a path or query parameter, a header or a body member\n  that breaks its schema is a 400 whose `detail` names it, says what it must be (in the words of\n  the schema's `title`, where it has one) and shows what was sent. A query parameter the operation does not list, or one given twice, is a 400 too, and\n  so is an `If-Match` or `If-None-Match` on a write that does not list it (nothing would check it).\n  A query parameter is read as its schema's type in one spelling: `10`, not `010` or `1e1`.\n- Writes to one session are serialized: every accepted write becomes exactly one version.\n  `If-Match` makes a write conditional on the head version; `Idempotency-Key` makes it safe to retry.\n- Paths are exact: case-sensitive, with no trailing slash (but the page, `/ui/`), and compared as\n  sent (a percent-encoded letter, `//`, a `.` or `..` segment or a `;` parameter is another path). Only\n  path parameters are percent-decoded. A path no route has answers 404, a method a path does\n  not take 405 (with `Allow`), both as problems and without looking at the key.\n- While the database cannot serve (down, restarting, overloaded, read-only, out of disk) every\n  route that needs it answers 503 with `Retry-After` in whole seconds; retry then, with the same\n  `Idempotency-Key` for a write.\n\nAccess: every `/v1` route needs `Authorization: Bearer <key>`. A key belongs to one tenant and\nhas a role: `read` (GET and HEAD only), `write` (every session route) or `admin` (also the\ntenant's keys, under `/v1/keys`). Each operation names the least role it needs in `x-access`\n(`public`: no key). Sessions live inside their tenant: another tenant's session is answered\nexactly as one that does not exist. `/healthz`, `/readyz`, `/openapi.yaml` and the history page\n(`/ui/` and its files) are open.\n"
+    "description": "Keeps every saved state of a session. Each save is stored as an RFC 6902 JSON Patch against the\nprevious state, with periodic full checkpoints; any version, or the state at any instant, can be\nloaded, compared and restored, and history is never rewritten.\n\nConventions:\n- Session ids: 1 to 128 characters of `A-Z a-z 0-9 . _ : @ -`, starting with a letter or digit.\n- Versions are whole numbers from 1, contiguous per session. `ETag` is the version in double quotes.\n- Instants are RFC 3339; answers give UTC with microseconds (`2026-01-31T12:00:00.123456Z`).\n  An instant given must fall, once its offset is applied, from `0001-01-01T00:00:00Z` to\n  `9999-12-31T23:59:59.999999Z` (else 400).\n- Request bodies are JSON in UTF-8: no `charset` parameter or `charset=utf-8` (`utf8`, any\n  letter case); another charset is a 415, bytes that are not UTF-8 a 400 (never replaced by\n  U+FFFD). `Content-Encoding` may be `gzip`, `deflate`, `br` or `identity` (any letter case); the\n  body limit holds for the inflated body (413), a corrupt compressed body is a 400, another\n  coding a 415.\n- Numbers are IEEE 754 doubles, given back in their shortest form (`1.0` comes back as `1`). A\n  number whose value a double cannot hold exactly (`9007199254740993`, `1e400`, `1e-400`) is a\n  400 naming its JSON Pointer, never stored as another value. `-0` is stored as `0`.\n- Text lengths (`maxLength` of `message`, `author`…) count Unicode code points, in the query\n  and in bodies alike: an emoji is one character.\n- Every error is an `application/problem+json` body (RFC 9457) with `type`, `title`, `status`,\n  `detail` and `request_id`; a failed request writes nothing.\n- Every answer carries `X-Request-Id`: the request's own when it sent an acceptable one (1 to\n  128 characters of `A-Z a-z 0-9 . _ : @ + = / -`), else one the server made; the server logs\n  one line per request with it. A request id is never a reason to refuse a request.\n- Requests are held to this document: a path or query parameter, a header or a body member\n  that breaks its schema is a 400 whose `detail` names it, says what it must be (in the words of\n  the schema's `title`, where it has one) and shows what was sent. A query parameter the operation does not list, or one given twice, is a 400 too, and\n  so is an `If-Match` or `If-None-Match` on a write that does not list it (nothing would check it).\n  A query parameter is read as its schema's type in one spelling: `10`, not `010` or `1e1`.\n- Writes to one session are serialized: every accepted write becomes exactly one version.\n  `If-Match` makes a write conditional on the head version; `Idempotency-Key` makes it safe to retry.\n- Paths are exact: case-sensitive, with no trailing slash (but the page, `/ui/`), and compared as\n  sent (a percent-encoded letter, `//`, a `.` or `..` segment or a `;` parameter is another path). Only\n  path parameters are percent-decoded. A path no route has answers 404, a method a path does\n  not take 405 (with `Allow`), both as problems and without looking at the key.\n- While the database cannot serve (down, restarting, overloaded, read-only, out of disk) every\n  route that needs it answers 503 with `Retry-After` in whole seconds; retry then, with the same\n  `Idempotency-Key` for a write.\n\nAccess: every `/v1` route needs `Authorization: Bearer <key>`. A key belongs to one tenant and\nhas a role: `read` (GET and HEAD only), `write` (every session route) or `admin` (also the\ntenant's keys, under `/v1/keys`). Each operation names the least role it needs in `x-access`\n(`public`: no key). Sessions live inside their tenant: another tenant's session is answered\nexactly as one that does not exist. `/healthz`, `/readyz`, `/openapi.yaml` and the history page\n(`/ui/` and its files) are open.\n"
   },
   "servers": [
     {
@@ -200,6 +200,9 @@ export const openapiDocument: unknown = {
           "200": {
             "description": "The state.",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "ETag": {
                 "$ref": "#/components/headers/ETag"
               },
@@ -221,6 +224,9 @@ export const openapiDocument: unknown = {
           "304": {
             "description": "The client's copy (named by If-None-Match) is the selected version.",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "ETag": {
                 "$ref": "#/components/headers/ETag"
               }
@@ -299,6 +305,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "One page of history.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -354,6 +365,9 @@ export const openapiDocument: unknown = {
           "200": {
             "description": "The event.",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "ETag": {
                 "$ref": "#/components/headers/ETag"
               }
@@ -422,6 +436,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "The patch; empty when the two states are equal.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json-patch+json": {
                 "schema": {
@@ -490,6 +509,9 @@ export const openapiDocument: unknown = {
           "200": {
             "description": "The stream. Events: `version` (data: `FeedVersion`, `id:` the version) and, last,\n`deleted` (data: `FeedDeleted`); heartbeat comments; first `retry:` and `id:` fields.\n",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "Cache-Control": {
                 "description": "`no-store`",
                 "schema": {
@@ -524,6 +546,9 @@ export const openapiDocument: unknown = {
           "429": {
             "description": "Too many open streams: this key's in this server process (`FEED_MAX_STREAMS_PER_KEY`,\ndefault 100), or the process's own (`FEED_MAX_STREAMS`, default 2000); or the key is over\nits rate limit. Retry after `Retry-After` seconds, or close a stream first.\n",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "Retry-After": {
                 "description": "Whole seconds to wait before retrying.",
                 "schema": {
@@ -713,7 +738,12 @@ export const openapiDocument: unknown = {
         ],
         "responses": {
           "204": {
-            "description": "Deleted."
+            "description": "Deleted.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            }
           },
           "400": {
             "$ref": "#/components/responses/BadRequest"
@@ -793,6 +823,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "One page of sessions.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -827,6 +862,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "The keys.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -908,6 +948,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "201": {
             "description": "The new key; `token` is the whole key and is not shown again.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -973,7 +1018,12 @@ export const openapiDocument: unknown = {
         "summary": "Revoke a key of the caller's tenant (admin keys only); effective on the next request everywhere",
         "responses": {
           "204": {
-            "description": "Revoked."
+            "description": "Revoked.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            }
           },
           "400": {
             "$ref": "#/components/responses/BadRequest"
@@ -1011,6 +1061,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "The key.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -1043,6 +1098,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "Alive.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -1075,6 +1135,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "Ready.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -1113,6 +1178,11 @@ export const openapiDocument: unknown = {
         "responses": {
           "200": {
             "description": "The OpenAPI document.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/yaml": {
                 "schema": {
@@ -1137,6 +1207,9 @@ export const openapiDocument: unknown = {
           "301": {
             "description": "The page is `/ui/`.",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "Location": {
                 "description": "`/ui/`",
                 "schema": {
@@ -1163,6 +1236,9 @@ export const openapiDocument: unknown = {
           "200": {
             "description": "The page.",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "Content-Security-Policy": {
                 "$ref": "#/components/headers/UiContentSecurityPolicy"
               }
@@ -1180,6 +1256,11 @@ export const openapiDocument: unknown = {
           },
           "404": {
             "description": "The page is not built (run `npm run build`).",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
             "content": {
               "application/problem+json": {
                 "schema": {
@@ -1214,6 +1295,9 @@ export const openapiDocument: unknown = {
           "200": {
             "description": "The file.",
             "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              },
               "Content-Security-Policy": {
                 "$ref": "#/components/headers/UiContentSecurityPolicy"
               }
@@ -1311,6 +1395,13 @@ export const openapiDocument: unknown = {
       }
     },
     "headers": {
+      "RequestId": {
+        "description": "The request's id, on every answer: the request's own `X-Request-Id` when it is 1 to 128\ncharacters of `A-Z a-z 0-9 . _ : @ + = / -`, else (none sent, or another value) one the\nserver made (a UUID). The server's log line for the request carries it, and so does a\nproblem body (`request_id`).\n",
+        "schema": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9._:@+=/-]{1,128}$"
+        }
+      },
       "UiContentSecurityPolicy": {
         "description": "`default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';\nbase-uri 'none'; form-action 'none'; frame-ancestors 'none'`: the page runs only its own\nfiles (no inline script or style) and talks to this origin only. Sent with\n`X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and `Cache-Control: no-cache`.\n",
         "schema": {
@@ -1355,6 +1446,9 @@ export const openapiDocument: unknown = {
       "Written": {
         "description": "A new version was written.",
         "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          },
           "ETag": {
             "$ref": "#/components/headers/ETag"
           },
@@ -1376,6 +1470,9 @@ export const openapiDocument: unknown = {
       "Unchanged": {
         "description": "The state equals the head; no version was written (`changed` is false).",
         "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          },
           "ETag": {
             "$ref": "#/components/headers/ETag"
           },
@@ -1394,6 +1491,9 @@ export const openapiDocument: unknown = {
       "Unauthorized": {
         "description": "No key, a malformed Authorization header, or a key that is unknown, revoked or expired. Answered before any other work.",
         "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          },
           "WWW-Authenticate": {
             "description": "`Bearer realm=\"session-store\"` (with `error=\"invalid_token\"` when a key was sent).",
             "schema": {
@@ -1411,6 +1511,11 @@ export const openapiDocument: unknown = {
       },
       "Forbidden": {
         "description": "The key's role does not allow this (a `read` key writing; keys managed without `admin`).",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1422,6 +1527,9 @@ export const openapiDocument: unknown = {
       "TooManyRequests": {
         "description": "The key is over its rate limit (off unless configured).",
         "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          },
           "Retry-After": {
             "description": "Whole seconds until a request would be admitted (at most 86400).",
             "schema": {
@@ -1441,6 +1549,9 @@ export const openapiDocument: unknown = {
       "ServiceUnavailable": {
         "description": "The database cannot serve the request now (not reachable, refusing connections, a lock wait or\ndeadlock that outlasted the retries, a node not ready, read-only, out of disk space), or, on\n`/readyz`, migrations are not applied. Nothing was written, except in one case the detail\nnames: the connection was lost while the write was being committed, so it may be stored.\nRetrying a write with the same `Idempotency-Key` is safe in every case: a stored write\nanswers as it did the first time, an unstored one is written once.\n",
         "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          },
           "Retry-After": {
             "description": "Whole seconds to wait before retrying.",
             "required": true,
@@ -1460,6 +1571,11 @@ export const openapiDocument: unknown = {
       },
       "BadRequest": {
         "description": "Malformed request: a parameter, header or body member that breaks its schema in this\ndocument (a malformed patch or patch path, a bad session id...), an unknown or repeated query\nparameter, a precondition header the write does not take, a body that is not UTF-8, a\ncorrupt compressed body, invalid JSON, a number a double cannot hold exactly, nesting deeper\nthan MAX_JSON_DEPTH, an object key `__proto__`, an instant out of range, a cursor this server\ndid not give out, both `version` and `at`, a key expiry already past.\n",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1470,6 +1586,11 @@ export const openapiDocument: unknown = {
       },
       "NotFound": {
         "description": "No such session, or no such route. On reads, also a version the session does not have or an\ninstant before its first save (restore and fork answer those with 422).\n",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1480,6 +1601,11 @@ export const openapiDocument: unknown = {
       },
       "Conflict": {
         "description": "The fork target exists.",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1490,6 +1616,11 @@ export const openapiDocument: unknown = {
       },
       "Gone": {
         "description": "The session was deleted (tombstoned).",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1500,6 +1631,11 @@ export const openapiDocument: unknown = {
       },
       "PreconditionFailed": {
         "description": "If-Match or If-None-Match did not hold; `current_version` is the head (null if none).",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1528,6 +1664,11 @@ export const openapiDocument: unknown = {
       },
       "PayloadTooLarge": {
         "description": "The body is larger than BODY_LIMIT_BYTES (default 16 MiB, counted once inflated), or than\n64 KiB for a restore, fork or key request; or a patch would make the state larger than\nBODY_LIMIT_BYTES, or copies, moves, removes or compares more than 4 × BODY_LIMIT_BYTES of\nvalues in all, each array element an insertion or removal shifts counting as one byte\n(`operation`: the index of the operation that went past it).\n",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1551,6 +1692,11 @@ export const openapiDocument: unknown = {
       },
       "UnsupportedMediaType": {
         "description": "The Content-Type is not the one the route takes, its charset is not UTF-8, or the\nContent-Encoding is not gzip, deflate, br or identity. A route that takes no body (a\nDELETE) still reads a JSON one to refuse it (400), so this holds for it too, and so does\nthe body limit (413).\n",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1561,6 +1707,11 @@ export const openapiDocument: unknown = {
       },
       "Unprocessable": {
         "description": "Well-formed but not applicable: a patch that does not apply to the head, or would nest the\nstate deeper than MAX_JSON_DEPTH (`current_version`, and `operation`, the index of the failing\noperation), a restore or fork version (or restore instant) the session does not have, a state\nthe store cannot prove it would read back exactly, or an Idempotency-Key reused with a\ndifferent request.\n",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
         "content": {
           "application/problem+json": {
             "schema": {
@@ -1762,6 +1913,11 @@ export const openapiDocument: unknown = {
           },
           "detail": {
             "type": "string"
+          },
+          "request_id": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9._:@+=/-]{1,128}$",
+            "description": "The request's id, as in the `X-Request-Id` header of the answer (and in the server's log).\nThis server always sends it; a problem made by a proxy in between may lack it.\n"
           }
         }
       },

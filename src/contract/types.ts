@@ -486,6 +486,11 @@ export interface components {
             title: string;
             status: number;
             detail: string;
+            /**
+             * @description The request's id, as in the `X-Request-Id` header of the answer (and in the server's log).
+             *     This server always sends it; a problem made by a proxy in between may lack it.
+             */
+            request_id?: string;
         };
         WriteAnswer: {
             session_id: components["schemas"]["SessionId"];
@@ -621,6 +626,7 @@ export interface components {
         /** @description A new version was written. */
         Written: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 ETag: components["headers"]["ETag"];
                 Location: components["headers"]["Location"];
                 "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
@@ -633,6 +639,7 @@ export interface components {
         /** @description The state equals the head; no version was written (`changed` is false). */
         Unchanged: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 ETag: components["headers"]["ETag"];
                 "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                 [name: string]: unknown;
@@ -644,6 +651,7 @@ export interface components {
         /** @description No key, a malformed Authorization header, or a key that is unknown, revoked or expired. Answered before any other work. */
         Unauthorized: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 /** @description `Bearer realm="session-store"` (with `error="invalid_token"` when a key was sent). */
                 "WWW-Authenticate"?: string;
                 [name: string]: unknown;
@@ -655,6 +663,7 @@ export interface components {
         /** @description The key's role does not allow this (a `read` key writing; keys managed without `admin`). */
         Forbidden: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -664,6 +673,7 @@ export interface components {
         /** @description The key is over its rate limit (off unless configured). */
         TooManyRequests: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 /** @description Whole seconds until a request would be admitted (at most 86400). */
                 "Retry-After"?: string;
                 [name: string]: unknown;
@@ -682,6 +692,7 @@ export interface components {
          */
         ServiceUnavailable: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 /** @description Whole seconds to wait before retrying. */
                 "Retry-After": string;
                 [name: string]: unknown;
@@ -700,6 +711,7 @@ export interface components {
          */
         BadRequest: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -712,6 +724,7 @@ export interface components {
          */
         NotFound: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -721,6 +734,7 @@ export interface components {
         /** @description The fork target exists. */
         Conflict: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -730,6 +744,7 @@ export interface components {
         /** @description The session was deleted (tombstoned). */
         Gone: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -739,6 +754,7 @@ export interface components {
         /** @description If-Match or If-None-Match did not hold; `current_version` is the head (null if none). */
         PreconditionFailed: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -756,6 +772,7 @@ export interface components {
          */
         PayloadTooLarge: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -772,6 +789,7 @@ export interface components {
          */
         UnsupportedMediaType: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -787,6 +805,7 @@ export interface components {
          */
         Unprocessable: {
             headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -827,6 +846,13 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description The request's id, on every answer: the request's own `X-Request-Id` when it is 1 to 128
+         *     characters of `A-Z a-z 0-9 . _ : @ + = / -`, else (none sent, or another value) one the
+         *     server made (a UUID). The server's log line for the request carries it, and so does a
+         *     problem body (`request_id`).
+         */
+        RequestId: string;
         /**
          * @description `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';
          *     base-uri 'none'; form-action 'none'; frame-ancestors 'none'`: the page runs only its own
@@ -875,6 +901,7 @@ export interface operations {
             /** @description The state. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     ETag: components["headers"]["ETag"];
                     "Snapshot-Version": components["headers"]["SnapshotVersion"];
                     "Last-Modified": components["headers"]["LastModified"];
@@ -887,6 +914,7 @@ export interface operations {
             /** @description The client's copy (named by If-None-Match) is the selected version. */
             304: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -1034,6 +1062,7 @@ export interface operations {
             /** @description One page of history. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1064,6 +1093,7 @@ export interface operations {
             /** @description The event. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -1097,6 +1127,7 @@ export interface operations {
             /** @description The patch; empty when the two states are equal. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1135,6 +1166,7 @@ export interface operations {
              */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description `no-store` */
                     "Cache-Control"?: string;
                     [name: string]: unknown;
@@ -1155,6 +1187,7 @@ export interface operations {
              */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description Whole seconds to wait before retrying. */
                     "Retry-After"?: string;
                     [name: string]: unknown;
@@ -1284,6 +1317,7 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1319,6 +1353,7 @@ export interface operations {
             /** @description One page of sessions. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1344,6 +1379,7 @@ export interface operations {
             /** @description The keys. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1382,6 +1418,7 @@ export interface operations {
             /** @description The new key; `token` is the whole key and is not shown again. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1413,6 +1450,7 @@ export interface operations {
             /** @description Revoked. */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1439,6 +1477,7 @@ export interface operations {
             /** @description The key. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1463,6 +1502,7 @@ export interface operations {
             /** @description Alive. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1487,6 +1527,7 @@ export interface operations {
             /** @description Ready. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1513,6 +1554,7 @@ export interface operations {
             /** @description The OpenAPI document. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1534,6 +1576,7 @@ export interface operations {
             /** @description The page is `/ui/`. */
             301: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     /** @description `/ui/` */
                     Location?: "/ui/";
                     [name: string]: unknown;
@@ -1555,6 +1598,7 @@ export interface operations {
             /** @description The page. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     "Content-Security-Policy": components["headers"]["UiContentSecurityPolicy"];
                     [name: string]: unknown;
                 };
@@ -1566,6 +1610,7 @@ export interface operations {
             /** @description The page is not built (run `npm run build`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1588,6 +1633,7 @@ export interface operations {
             /** @description The file. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     "Content-Security-Policy": components["headers"]["UiContentSecurityPolicy"];
                     [name: string]: unknown;
                 };

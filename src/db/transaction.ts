@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommitOutcomeUnknown, isConnectionLost, isTransient, RetryTransaction, TransactionStillConflicting } from './errors.js';
 import type { Connection, Pool } from './pool.js';
+import { countTransactionRetry } from '../metrics/metrics.js';
 
 export interface TransactionOptions {
   /** How many times a deadlocked or lost transaction is run again before the error is raised. */
@@ -44,6 +45,7 @@ export async function withTransaction<T>(
         if (error instanceof RetryTransaction) throw new TransactionStillConflicting(`transaction still conflicting after ${attempt + 1} attempts`);
         throw error;
       }
+      countTransactionRetry();
       await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
     } finally {
       // A connection whose rollback failed is in an unknown state: close it, never reuse it.

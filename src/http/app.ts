@@ -14,6 +14,7 @@ import { createGuards, tenantOf, type Access } from './auth.js';
 import { bodyReader } from './body.js';
 import { keyRoutes } from './routes/keys.js';
 import { problemMiddleware } from './problem.js';
+import { requestLog } from './requestLog.js';
 import { healthRoutes, STORAGE_UNAVAILABLE } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { identityRoutes } from './routes/identity.js';
@@ -120,6 +121,8 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
 
   const koa = new Koa({ proxy: false });
   koa.silent = true;
+  // Outside the problem middleware, so that every answer, an error too, carries the request id.
+  koa.use(requestLog(logger));
   koa.use(problemMiddleware(logger));
   // A path no route matches exactly is a 404 (or 405 with Allow), before any key or body is read.
   for (const router of routers) {

@@ -7,6 +7,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
+import { requestIdOf } from './requestLog.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -47,11 +48,11 @@ export function problemMiddleware(logger: Logger) {
       if (ctx.status >= 400 && ctx.body == null) sendProblem(ctx, unansweredProblem(ctx));
     } catch (thrown) {
       const unavailable = databaseUnavailable(thrown);
-      if (unavailable) logger.warn('database unavailable', { method: ctx.method, path: ctx.path, error: thrown });
+      if (unavailable) logger.warn('database unavailable', { request_id: requestIdOf(ctx), method: ctx.method, path: ctx.path, error: thrown });
       const error = unavailable ? new ServiceUnavailableError(unavailable.detail, unavailable.retryAfterSeconds) : thrown;
       const problem = toProblem(error);
       if (problem.status >= 500 && !(error instanceof DomainError)) {
-        logger.error('request failed', { method: ctx.method, path: ctx.path, error });
+        logger.error('request failed', { request_id: requestIdOf(ctx), method: ctx.method, path: ctx.path, error });
       }
       // An error answer carries the headers its error defines and no others: whatever the route had
       // set before it failed (an ETag, a Location, a version) must not reach the client, as in
@@ -64,10 +65,12 @@ export function problemMiddleware(logger: Logger) {
   };
 }
 
+/** A problem answer; it names the request's id (`request_id`), as its X-Request-Id header does, for finding its log lines. */
 export function sendProblem(ctx: Context, problem: Problem): void {
+  const requestId = requestIdOf(ctx);
   ctx.status = problem.status;
   ctx.type = PROBLEM_CONTENT_TYPE;
-  ctx.body = JSON.stringify(problem);
+  ctx.body = JSON.stringify(requestId === undefined ? problem : { ...problem, request_id: requestId });
 }
 
 function unansweredProblem(ctx: Context): Problem {

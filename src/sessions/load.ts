@@ -1,6 +1,7 @@
 import type { StateText } from '../core/stateTasks.js';
 import type { Queryable } from '../db/pool.js';
 import { NotFoundError } from '../errors.js';
+import { countLoad } from '../metrics/metrics.js';
 import { findVersionAt } from '../store/findVersionAt.js';
 import type { SessionHead } from '../store/sessionHead.js';
 import type { StoreContext } from './context.js';
@@ -37,6 +38,7 @@ export async function resolveVersion(
 }
 
 export async function loadState(ctx: StoreContext, tenant: string, sessionId: string, selector: VersionSelector): Promise<LoadedState> {
+  countLoad(selector);
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   const version = await resolveVersion(ctx.pool, head, selector);
   if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };

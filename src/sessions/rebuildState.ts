@@ -1,6 +1,7 @@
 import type { StateText } from '../core/stateTasks.js';
 import type { Queryable } from '../db/pool.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
+import { countReplay } from '../metrics/metrics.js';
 import { decodeJson } from '../store/codec.js';
 import { readEventPatches } from '../store/readEventPatches.js';
 import { readNearestCheckpoint } from '../store/readNearestCheckpoint.js';
@@ -32,6 +33,7 @@ export async function rebuildState(db: Queryable, work: TaskRunner, tenant: stri
     patchTexts.push(await decodeJson(event.patch));
   }
   const checkpointText = await decodeJson(checkpoint);
+  countReplay(patchTexts.length);
   const size = patchTexts.reduce((total, text) => total + text.length, checkpointText.length);
   try {
     const state = await runStateTask(work, 'replayVersion', { checkpointText, patchTexts, expectedHash: last.stateHash.toString('hex') }, size);

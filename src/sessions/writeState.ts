@@ -2,6 +2,7 @@ import type { JsonObject } from '../core/json.js';
 import type { PlannedVersion } from '../core/stateTasks.js';
 import type { Connection } from '../db/pool.js';
 import { withTransaction } from '../db/transaction.js';
+import { countWrite } from '../metrics/metrics.js';
 import type { EventKind } from '../store/eventMetadata.js';
 import { lockSessionHead } from '../store/lockSessionHead.js';
 import type { SessionHead } from '../store/sessionHead.js';
@@ -86,6 +87,7 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
     ctx.transactions,
   );
   if (written) ctx.cache.set(tenant, sessionId, written);
+  countWrite(kind, outcome);
   return outcome;
 }
 

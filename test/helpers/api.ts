@@ -61,9 +61,26 @@ export function apiClient(baseUrl: string, token?: string): Api {
       const text = streaming ? '' : await response.text();
       const parsed = contentType && /json/.test(contentType) && text ? JSON.parse(text) : text;
       checkAgainstSpec(method, pathTemplate, response.status, contentType, parsed);
+      checkRequestId(response, parsed);
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
   };
+}
+
+/**
+ * Every answer names its request (X-Request-Id), and a problem body names the same id: held here,
+ * for every request of every test.
+ */
+function checkRequestId(response: Response, body: unknown): void {
+  const requestId = response.headers.get('x-request-id');
+  if (!requestId || !/^[A-Za-z0-9._:@+=/-]{1,128}$/.test(requestId)) {
+    throw new Error(`answer ${response.status} has no acceptable X-Request-Id (${JSON.stringify(requestId)})`);
+  }
+  // A HEAD answer has no body to hold it.
+  const problem = response.headers.get('content-type')?.startsWith('application/problem+json') && typeof body === 'object' && body !== null;
+  if (problem && (body as { request_id?: unknown }).request_id !== requestId) {
+    throw new Error(`problem ${response.status} names request ${JSON.stringify((body as { request_id?: unknown }).request_id)}, its header ${requestId}`);
+  }
 }
 
 export const testAppConfig: AppConfig = {

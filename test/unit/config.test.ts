@@ -35,6 +35,8 @@ describe('configuration (config.ts)', () => {
       idempotencySweepSeconds: 300,
       shutdownGraceMs: 10_000,
       logLevel: 'info',
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
       rateLimitPerSecond: 0,
       rateLimitBurst: 20,
       feedPollMs: 100,
@@ -106,6 +108,7 @@ describe('configuration (config.ts)', () => {
       RATE_LIMIT_PER_SECOND: ['-1', '1000001'],
       RATE_LIMIT_BURST: ['0', '1.5'],
       MARIADB_AUTO_INSTALL: ['maybe', '2'],
+      METRICS_PORT: ['-1', '65536', 'on'],
     };
     for (const [name, values] of Object.entries(bad)) {
       for (const value of values) {
@@ -129,6 +132,9 @@ describe('configuration (config.ts)', () => {
     expect(loadConfig({ IDEMPOTENCY_TTL_SECONDS: '315360000' }).idempotencyTtlSeconds).to.equal(315_360_000);
     expect(loadConfig({ IDEMPOTENCY_SWEEP_SECONDS: '0' }).idempotencySweepSeconds).to.equal(0);
     for (const level of ['debug', 'info', 'warn', 'error', 'silent']) expect(loadConfig({ LOG_LEVEL: level }).logLevel).to.equal(level);
+    // The metrics listener: off unless METRICS_PORT is set; 0 is any free port (the log says which).
+    expect(loadConfig({ METRICS_PORT: '0' }).metricsPort).to.equal(0);
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' })).to.deep.include({ metricsPort: 9464, metricsHost: '10.0.0.5' });
     const autoInstall = (value: string) => (loadConfig({ MARIADB_AUTO_INSTALL: value }).database as { autoInstall: boolean }).autoInstall;
     for (const value of ['1', 'true', 'TRUE', 'yes', 'On']) expect(autoInstall(value), value).to.equal(true);
     for (const value of ['0', 'false', 'No', 'OFF']) expect(autoInstall(value), value).to.equal(false);
