@@ -6,15 +6,13 @@ import { projectRoot } from '../../src/paths.js';
 import { startTestServer, type Api, type TestServer } from '../helpers/api.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { freePort, startPythonApp, type PythonApp } from '../helpers/pythonApp.js';
+import { ARTIFACTS, freePort, startPythonApp, type PythonApp } from '../helpers/pythonApp.js';
 import { PYTHON_ENV_TIMEOUT, pythonEnv } from '../helpers/pythonEnv.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const STATE = '/v1/sessions/{sid}/state';
 const HISTORY = '/v1/sessions/{sid}/history';
 const PYTHON_DIR = join(projectRoot, 'clients/python');
-/** Where the screenshot of the final page is kept after a run (git-ignored). */
-export const ARTIFACTS = join(projectRoot, 'test-artifacts');
 
 /**
  * clients/python/examples/app.py under `streamlit run` (the pinned Streamlit of the streamlit

@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { childEnvironment } from '../../src/config.js';
+import { projectRoot } from '../../src/paths.js';
 import { waitFor } from './waitFor.js';
+
+/** Where browser tests keep the screenshots of their final pages (git-ignored). */
+export const ARTIFACTS = join(projectRoot, 'test-artifacts');
 
 /** A free loopback port (asked of the kernel, then released for the app to take). */
 export function freePort(): Promise<number> {
