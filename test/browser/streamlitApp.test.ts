@@ -112,9 +112,14 @@ describe('Streamlit example app: in a real browser', function () {
     // A cell of the table: double-click opens the cell's editor (a textarea over the canvas).
     const grid = (await page.locator('[data-testid="stDataFrame"]').boundingBox())!;
     const header = 35; // Streamlit's header and row height, in CSS pixels
-    await page.mouse.dblclick(grid.x + 80, grid.y + header + header / 2); // "item" of the first row
     const editor = page.locator('textarea.gdg-input');
-    await editor.waitFor();
+    await waitFor(
+      async () => {
+        await page.mouse.dblclick(grid.x + 80, grid.y + header + header / 2); // "item" of the first row
+        return editor.isVisible();
+      },
+      { what: "the first row's item cell to open its editor", interval: 500 },
+    );
     await editor.fill('kiwis');
     await editor.press('Enter');
     await waitFor(async () => (await state(sid)).table?.$value?.[0]?.[0] === 'kiwis', { what: 'the edited cell to be saved' });
