@@ -14,6 +14,7 @@ import { projectRoot } from '../../src/paths.js';
  * version. The environment lives in clients/python/.venv-<name> (git-ignored).
  *
  *     const python = await pythonEnv('streamlit'); // the venv's python, ready to run
+ *     const { code, output } = await runPython(python, ['-m', 'unittest', '-v', 'tests.test_x'], { env: {...} });
  *
  * - Built once per mocha run per name (the promise is shared by every test file that asks), and
  *   cheap when already up to date: a stamp file in the venv holds the hash of what it was built
@@ -161,5 +162,21 @@ function run(command: string, args: string[], what: string): Promise<void> {
     child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
     child.on('error', (error) => reject(new Error(`${what}: ${error.message}`)));
     child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${what} failed (${signal ?? code}):\n${output}`))));
+  });
+}
+
+/** Runs a Python program (in clients/python unless `cwd` says otherwise); resolves with its exit code and all it printed. */
+export function runPython(python: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, {
+      cwd: options.cwd ?? PYTHON_DIR,
+      env: childEnvironment({ PYTHONDONTWRITEBYTECODE: '1', ...options.env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
   });
 }

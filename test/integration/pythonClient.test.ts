@@ -1,32 +1,11 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKey } from '../../src/access/keys.js';
-import { childEnvironment } from '../../src/config.js';
-import { projectRoot } from '../../src/paths.js';
 import { startTestServer, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { PYTHON_ENV_TIMEOUT, pythonEnv, pythonEnvDir } from '../helpers/pythonEnv.js';
-
-const PYTHON_DIR = join(projectRoot, 'clients/python');
-
-/** Runs a Python program; resolves with its exit code and everything it printed. */
-export function runPython(python: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, args, {
-      cwd: options.cwd ?? PYTHON_DIR,
-      env: childEnvironment({ PYTHONDONTWRITEBYTECODE: '1', ...options.env }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
+import { PYTHON_ENV_TIMEOUT, pythonEnv, pythonEnvDir, runPython } from '../helpers/pythonEnv.js';
 
 /**
  * The Python client's own tests (clients/python/tests, unittest), against the real server, in the
