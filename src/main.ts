@@ -10,6 +10,8 @@ import { createApp, type App } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { createIdempotencySweeper, type IdempotencySweeper } from './sessions/idempotencySweeper.js';
 import { readMaxAllowedPacket } from './store/readMaxAllowedPacket.js';
+import { createRetentionSweeper } from './retention/sweeper.js';
+import { serviceRulesOf } from './retention/policies.js';
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -67,9 +69,16 @@ async function main(): Promise<number> {
     logger,
   });
   sweeper.start();
+  const retention = createRetentionSweeper(app.store, {
+    intervalMs: config.retentionSweepSeconds * 1000,
+    serviceRules: serviceRulesOf(config),
+    batchRows: config.compactionBatchRows,
+    logger,
+  });
+  retention.start();
 
   const signal = await signalled;
-  return stop(signal, { server, app, pool, local, sweeper, logger, graceMs: config.shutdownGraceMs });
+  return stop(signal, { server, app, pool, local, sweeper: { stop: () => Promise.all([sweeper.stop(), retention.stop()]).then(() => undefined) }, logger, graceMs: config.shutdownGraceMs });
 }
 
 /**
@@ -88,7 +97,7 @@ async function stop(
     sweeper,
     logger,
     graceMs,
-  }: { server: Server; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: IdempotencySweeper; logger: Logger; graceMs: number },
+  }: { server: Server; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: Pick<IdempotencySweeper, 'stop'>; logger: Logger; graceMs: number },
 ): Promise<number> {
   logger.info('stopping: finishing requests in flight', { signal });
   const swept = sweeper.stop();
