@@ -322,7 +322,8 @@ export interface paths {
          *     `head_version`, `base_chain_hash`, `head_chain_hash`, `created_at`), then one line per
          *     version from `first_version` to `head_version`: its metadata (`created_at`, `kind`,
          *     `message`, `author`, `restored_from`, `forked_from`, `ops`, `patch_bytes`, `state_bytes`,
-         *     `state_hash`, `prev_hash`), its stored `patch` (null for a version stored whole) and, where
+         *     `state_hash`, `prev_hash`, `chain_hash`: the chain links before it and its own), its stored
+         *     `patch` (null for a version stored whole) and, where
          *     the store keeps a checkpoint, its full `state`.
          */
         get: operations["exportSession"];
@@ -352,7 +353,8 @@ export interface paths {
          *     1 GiB, as sent and inflated), else 413. Every line is checked before anything is committed:
          *     each patch applied to the state before it, each state against its `state_hash` and
          *     `state_bytes`, each full state against the replayed one, each `prev_hash` against the hash
-         *     chain from the header's `base_chain_hash`, versions contiguous from `first_version` to the
+         *     chain from the header's `base_chain_hash` and each `chain_hash` against the link its line
+         *     makes, versions contiguous from `first_version` to the
          *     header's `head_version` and times never decreasing. The first line that fails is a 422
          *     naming it (`line`) and what disagrees; nothing is written. The versions keep their numbers,
          *     times and metadata; the header's tenant and session id are not used. 409 if the session id

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { formatInstant } from '../core/time.js';
-import { GENESIS_HASH } from '../core/chain.js';
+import { chainHash, GENESIS_HASH } from '../core/chain.js';
 import type { Connection, Pool } from '../db/pool.js';
 import { historyItem } from '../http/responses.js';
 import { requireLive } from '../sessions/liveSession.js';
@@ -107,7 +107,10 @@ async function* exportLines(connection: Connection, header: ExportHeader, close:
       const states = new Map((await readCheckpointRange(connection, tenant, sessionId, from, to)).map((c) => [c.version, c]));
       let chunk = '';
       for (const event of events) {
-        const metadata = JSON.stringify({ ...historyItem(event), prev_hash: event.prevHash.toString('hex') });
+        // Each line carries both links of the chain, the one before and its own, so that an edit of
+        // its time, kind or state hash is found at that line, not only at the next.
+        const link = chainHash(event.prevHash, event).toString('hex');
+        const metadata = JSON.stringify({ ...historyItem(event), prev_hash: event.prevHash.toString('hex'), chain_hash: link });
         // Patches and states are spliced in as the JSON text they are stored as: never parsed here.
         const patch = event.patch ? await decodeJson(event.patch) : 'null';
         const checkpoint = states.get(event.version);

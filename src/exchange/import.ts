@@ -184,6 +184,7 @@ async function importLines(
     };
     const recordedHash = hexOf('state_hash');
     const prevHash = hexOf('prev_hash');
+    const link = hexOf('chain_hash');
     const message = optionalText(line, 'message', 1000, fail);
     const author = optionalText(line, 'author', 200, fail);
     let sourceSessionId: string | undefined;
@@ -235,6 +236,7 @@ async function importLines(
     if (stateBytes > options.limits.maxBytes) fail(`the state is larger than this server takes (BODY_LIMIT_BYTES, ${options.limits.maxBytes})`);
     stateHash = recordedHash;
     chain = chainHash(chain, { version, kind: kind as string, createdAt: createdAt!, stateHash });
+    if (!chain.equals(link)) fail('"chain_hash" is not the link its version, kind, created_at and state_hash make with "prev_hash": the line was edited');
     previousTime = createdAt!;
 
     // The first version and a version stored whole keep no patch; a checkpoint wherever the file

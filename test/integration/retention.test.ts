@@ -126,6 +126,7 @@ describe('retention and compaction', function () {
       await api.request('POST', '/v1/sessions/{sid}/restore', { params: { sid: 'kept' }, json: { version: 3 } }),
       await api.request('POST', '/v1/sessions/{sid}/restore', { params: { sid: 'kept' }, json: { at: instants[10]![1] } }),
       await api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: 'kept' }, json: { to: 'kept-fork', version: 28 } }),
+      await api.request('GET', '/v1/sessions/{sid}/watch', { params: { sid: 'kept' }, query: { after: 5 } }),
     ];
     for (const answer of gone) {
       expect(answer.status, answer.text).to.equal(410);

@@ -71,6 +71,8 @@ function importBody(c: Context, limit: number): AsyncIterable<Buffer> {
   else if (coding !== 'identity') throw new UnsupportedMediaTypeError(`Content-Encoding ${coding} is not supported; send identity, gzip, deflate or br`);
   // pipe(), not pipeline(): a refused body must not destroy the request, whose socket answers.
   // Each stage's error is passed on to the last, which the import reads.
+  // Refused before the import reads (its transaction opening): the error waits for the reader.
+  for (const stage of stages) stage.on('error', () => undefined);
   c.req.pipe(stages[0]!);
   for (let i = 1; i < stages.length; i++) {
     stages[i - 1]!.pipe(stages[i]!);
