@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { createKey } from '../../src/access/keys.js';
+import { createClient, SessionStoreError } from '../../src/client/index.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
@@ -229,6 +230,28 @@ describe('export and import (NDJSON)', function () {
         .map((item: { state_hash: string }) => item.state_hash);
       expect(copy).to.deep.equal(source);
     }
+  });
+
+  it('the Node client exports as a stream and imports a stream or bytes', async () => {
+    const client = createClient({ baseUrl: server.baseUrl, token: server.token });
+    const chunks: Buffer[] = [];
+    for await (const chunk of await client.exportSession('source')) chunks.push(Buffer.from(chunk));
+    const file = Buffer.concat(chunks);
+    const afterHeader = (text: string): string => text.slice(text.indexOf('\n'));
+    expect(afterHeader(file.toString('utf8'))).to.equal(afterHeader(await exportText(api, 'source')));
+    const copy = createClient({ baseUrl: server.baseUrl, token: elsewhereToken });
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < file.length; at += 1000) yield file.subarray(at, at + 1000);
+    }
+    expect(await copy.importSession('node-client', pieces())).to.deep.include({ session_id: 'node-client', first_version: 1, head_version: 31 });
+    await expectSameVersions(api, 'source', elsewhere, 'node-client', 1, 31);
+    const conflict = await copy.importSession('node-client', file).catch((error: SessionStoreError) => error);
+    expect((conflict as SessionStoreError).status).to.equal(409);
+    const bad = await copy.importSession('node-client-2', file.toString('utf8').replace('"kind":"save"', '"kind":"fork"')).catch((error: SessionStoreError) => error);
+    expect((bad as SessionStoreError).status).to.equal(422);
+    expect((bad as SessionStoreError).problem.line).to.equal(2);
+    const missing = await client.exportSession('nobody').catch((error: SessionStoreError) => error);
+    expect((missing as SessionStoreError).status).to.equal(404);
   });
 
   it('npm run export writes every session of a tenant to a folder, and npm run import brings them back into an empty database', async () => {
