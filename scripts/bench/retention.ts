@@ -23,6 +23,8 @@ import { connectionOptions, selectRows, type Pool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
+import { openExport } from '../../src/exchange/export.js';
+import { importSession } from '../../src/exchange/import.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { createTaskRunner } from '../../src/work/taskRunner.js';
 import { runMain } from '../lib/cli.js';
@@ -95,6 +97,49 @@ async function compaction(bench: Bench, quick: boolean) {
   return results;
 }
 
+/**
+ * The most of the heap still in use (after a full garbage collection, at each sample) above where
+ * it stood before `iterate`: what an export or import keeps, not the garbage it leaves. Needs
+ * node --expose-gc (npm run bench:retention gives it); undefined without.
+ */
+async function retainedDuring(iterate: (sample: () => void) => Promise<void>): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  gc();
+  const base = process.memoryUsage().heapUsed;
+  let peak = 0;
+  await iterate(() => {
+    gc();
+    peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+  });
+  return peak;
+}
+
+/** The heap an export and an import of session `sid` keep, in this process (the same code the server runs). */
+async function exchangeMemory(pool: Pool, sid: string, limits: { maxBytes: number; maxDepth: number }) {
+  let file = Buffer.alloc(0);
+  const exportRetained = await retainedDuring(async (sample) => {
+    const exported = await openExport(pool, TENANT, sid);
+    const parts: Buffer[] = [];
+    for await (const chunk of exported.lines) {
+      // Kept as Buffers, outside the heap measured.
+      parts.push(Buffer.from(chunk));
+      sample();
+    }
+    file = Buffer.concat(parts);
+  });
+  const importRetained = await retainedDuring(async (sample) => {
+    async function* pieces(): AsyncGenerator<Buffer> {
+      for (let at = 0, n = 0; at < file.length; at += 65_536, n++) {
+        if (n % 4 === 0) sample();
+        yield file.subarray(at, at + 65_536);
+      }
+    }
+    await importSession(pool, TENANT, `${sid}-memory`, pieces(), { policy: { maxEventsBetween: 64, fullStateRatio: 0.5 }, limits });
+  });
+  return { file_bytes: file.length, export_heap_retained_bytes: exportRetained, import_heap_retained_bytes: importRetained };
+}
+
 /** A chat that keeps its last 50 messages: each version adds one (and drops the oldest). */
 function chatState(n: number): string {
   const messages = [];
@@ -108,6 +153,9 @@ async function exchange(bench: Bench, quick: boolean) {
   try {
     bench.log(`exchange: saving ${versions} versions`);
     for (let n = 1; n <= versions; n++) await expectOk(await subject.put('long', chatState(n)), `save ${n}`);
+    // The same chat, a tenth as long: does the memory an export or import takes follow the length?
+    const shortVersions = Math.round(versions / 10);
+    for (let n = 1; n <= shortVersions; n++) await expectOk(await subject.put('short', chatState(n)), `save ${n}`);
     const auth = { authorization: `Bearer ${subject.token}` };
     const base = subject.process.baseUrl;
 
@@ -121,15 +169,19 @@ async function exchange(bench: Bench, quick: boolean) {
       const exportMs = performance.now() - exportStarted;
       const file = Buffer.concat(chunks);
       const importStarted = performance.now();
-      const imported = await fetch(`${base}/v1/sessions/long-copy-${round_}/import`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/x-ndjson' },
-        body: file,
-      });
-      await expectOk(imported, 'import');
+      await expectOk(
+        await fetch(`${base}/v1/sessions/long-copy-${round_}/import`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-ndjson' }, body: file }),
+        'import',
+      );
       const importMs = performance.now() - importStarted;
       runs.push({ exportMs, importMs, bytes: file.length });
     }
+    bench.log('exchange: the heap an export and an import keep, for this session and one a tenth as long');
+    const limits = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
+    const memory = [
+      { versions: shortVersions, ...(await exchangeMemory(subject.pool, 'short', limits)) },
+      { versions, ...(await exchangeMemory(subject.pool, 'long', limits)) },
+    ];
     const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const exportMs = median(runs.map((r) => r.exportMs));
     const importMs = median(runs.map((r) => r.importMs));
@@ -140,6 +192,7 @@ async function exchange(bench: Bench, quick: boolean) {
       export_ms: round(exportMs, 1),
       import_ms: round(importMs, 1),
       export_versions_per_second: Math.round(versions / (exportMs / 1000)),
+      memory,
       import_versions_per_second: Math.round(versions / (importMs / 1000)),
       runs: runs.length,
     };
@@ -148,7 +201,7 @@ async function exchange(bench: Bench, quick: boolean) {
   }
 }
 
-function report(results: { meta: Record<string, unknown>; compaction: Array<Record<string, number | string>>; exchange: Record<string, number> }): string {
+function report(results: { meta: Record<string, unknown>; compaction: Array<Record<string, number | string>>; exchange: Record<string, unknown> }): string {
   const n = (value: unknown): string => Number(value).toLocaleString('en-US');
   const lines = [
     '# Retention and export/import benchmark',
@@ -174,6 +227,14 @@ function report(results: { meta: Record<string, unknown>; compaction: Array<Reco
     '| --- | --- | --- |',
     `| export (GET /export, ${n(results.exchange.export_bytes)} B) | ${n(results.exchange.export_ms)} ms | ${n(results.exchange.export_versions_per_second)} |`,
     `| import (POST /import, every line checked) | ${n(results.exchange.import_ms)} ms | ${n(results.exchange.import_versions_per_second)} |`,
+    '',
+    'The most of the heap an export and an import keep (the same code in the benchmark\'s process, run with `--expose-gc`: heap in use after a full collection, at every chunk of the export and every 4th 64 KiB piece of the import, above where it stood before):',
+    '',
+    '| session | file | export keeps | import keeps |',
+    '| --- | --- | --- | --- |',
+    ...(results.exchange.memory as unknown as Array<Record<string, number | undefined>>).map(
+      (m) => `| ${n(m.versions)} versions | ${n(m.file_bytes)} B | ${m.export_heap_retained_bytes === undefined ? 'n/a' : `${n(m.export_heap_retained_bytes)} B`} | ${m.import_heap_retained_bytes === undefined ? 'n/a' : `${n(m.import_heap_retained_bytes)} B`} |`,
+    ),
     '',
   ];
   return lines.join('\n');

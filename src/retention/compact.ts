@@ -102,7 +102,14 @@ export async function compactSession(
     result.bytesReclaimed = removed.bytes;
     if (dryRun) return { ...result, eventsRemoved: removed.events, checkpointsRemoved: removed.checkpoints };
 
-    if (target > before) result.bytesReclaimed -= await establishBase(ctx, tenant, sessionId, target);
+    if (target > before) {
+      // Rebuilding the base's state can take a while: the lease must still be this holder's
+      // before anything is written.
+      const stillHeld = () => renewCompactionLease(ctx.pool, tenant, sessionId, holder, leaseSeconds);
+      const added = await establishBase(ctx, tenant, sessionId, target, stillHeld);
+      if (added === undefined) return { ...result, firstVersion: before, bytesReclaimed: 0, skipped: 'busy' };
+      result.bytesReclaimed -= added;
+    }
     for (const table of ['events', 'checkpoints'] as const) {
       for (;;) {
         const count = await deleteHistoryBefore(ctx.pool, table, tenant, sessionId, target, options.batchRows);
@@ -127,11 +134,18 @@ export async function compactSession(
  * version that is going), and the base row, committed together. Returns the bytes this adds (the
  * checkpoint, less the patch; negative when the version had a checkpoint already).
  */
-async function establishBase(ctx: CompactionContext, tenant: string, sessionId: string, version: number): Promise<number> {
+async function establishBase(
+  ctx: CompactionContext,
+  tenant: string,
+  sessionId: string,
+  version: number,
+  stillHeld: () => Promise<boolean>,
+): Promise<number | undefined> {
   const event = await readEvent(ctx.pool, tenant, sessionId, version);
   if (!event) throw new IntegrityError(`${tenant}/${sessionId}: version ${version}, the new base, has no event`);
   const hasCheckpoint = (await readCheckpointRange(ctx.pool, tenant, sessionId, version, version)).length > 0;
   const body = hasCheckpoint ? undefined : await encodeJson((await rebuildState(ctx.pool, ctx.work, tenant, sessionId, version)).state.text);
+  if (!(await stillHeld())) return undefined;
   return withTransaction(
     ctx.pool,
     async (connection) => {

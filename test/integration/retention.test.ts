@@ -6,7 +6,8 @@ import { createKey } from '../../src/access/keys.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
-import { sweepRetention } from '../../src/retention/sweeper.js';
+import { createRetentionSweeper, sweepRetention } from '../../src/retention/sweeper.js';
+import { silentLogger } from '../../src/log.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
 import { releaseCompactionLease, takeCompactionLease } from '../../src/store/compactionLeases.js';
 import { apiClient, startTestServer, type Api, type TestServer } from '../helpers/api.js';
@@ -229,6 +230,22 @@ describe('retention and compaction', function () {
     expect(await compactSession(ctx(), 'default', 'aged', { keepDays: 3, keepVersions: 2 }, { batchRows: 100 })).to.deep.include({ firstVersion: 9 });
     expect(await compactSession(ctx(), 'default', 'aged', { keepDays: 3 }, { batchRows: 100 })).to.deep.include({ firstVersion: 10 });
     // (Its chain no longer verifies: the times were edited behind its back.)
+  });
+
+  it('the sweeper applies the service-wide default by itself, every interval, and stops', async () => {
+    await history('swept', 12);
+    await api.request('PUT', '/v1/sessions/{sid}/retention', { params: { sid: 'kept' }, json: {} });
+    const sweeper = createRetentionSweeper(ctx(), { intervalMs: 50, serviceRules: { keepVersions: 4 }, batchRows: 100, logger: silentLogger });
+    sweeper.start();
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await rows('events', 'swept'))[0] !== 9 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await sweeper.stop();
+    }
+    expect(await rows('events', 'swept')).to.deep.equal([9, 10, 11, 12]);
+    // A session with a policy of its own that keeps everything is left alone.
+    expect((await api.request('GET', '/v1/sessions/{sid}/history', { params: { sid: 'kept' } })).body.first_version).to.equal(29);
   });
 
   it('npm run compact applies the policies by hand, --dry-run first, printing what it removed and the bytes reclaimed', async () => {
