@@ -37,7 +37,9 @@ export async function sweepRetention(ctx: CompactionContext, options: RetentionS
       const { rules } = effectivePolicy(candidate.sessionRules, candidate.tenantRules, options.serviceRules);
       if (keepsEverything(rules)) continue;
       // keep_versions alone can be judged from the page; keep_days needs the session's event times.
-      if (rules.keepDays === undefined && firstKeptVersion(rules, candidate.headVersion, undefined) <= candidate.firstVersion) continue;
+      // (One session named: always compacted, which also deletes what an interrupted compaction left.)
+      const judged = options.sessionId === undefined && rules.keepDays === undefined;
+      if (judged && firstKeptVersion(rules, candidate.headVersion, undefined) <= candidate.firstVersion) continue;
       const result = await compactSession(ctx, candidate.tenant, candidate.sessionId, rules, {
         batchRows: options.batchRows,
         dryRun: options.dryRun,
