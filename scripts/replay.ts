@@ -1,6 +1,7 @@
 /**
- * Prints a session's history version by version, and with --verify replays it from version 1 and
- * checks every stored hash and checkpoint (non-zero exit at the first mismatch).
+ * Prints a session's history version by version, and with --verify replays it from its first
+ * version (1, or the base retention compacted it to) and checks every stored hash, checkpoint and
+ * chain link (non-zero exit at the first mismatch).
  *
  *   npm run replay -- <session id> [--to N | --at <instant>] [--verify] [--json] [--tenant T]
  */
@@ -89,7 +90,11 @@ async function main(): Promise<number> {
       });
       if (values.json) process.stdout.write(`${JSON.stringify(printed, null, 2)}\n`);
       if (values.verify) {
-        process.stderr.write(`verified: ${result.versions} version(s), ${result.checkpoints} checkpoint(s), hashes and chain intact\n`);
+        const from =
+          result.firstVersion > 1
+            ? `from version ${result.firstVersion} (the base retention compacted the session to: the chain is checked from the link recorded for it)`
+            : 'from version 1';
+        process.stderr.write(`verified: ${result.versions} version(s), ${result.checkpoints} checkpoint(s), hashes and chain intact, ${from}\n`);
       }
       return 0;
     } catch (error) {

@@ -54,6 +54,15 @@ export interface Config {
   feedMaxStreamsPerKey: number;
   /** Where `npm run import-workload` (without files) and `npm run bench` find the shared workloads. */
   workloadsDir: string;
+  /** Service-wide retention default: keep the newest N versions / versions newer than D days; 0: no such rule. */
+  retentionKeepVersions: number;
+  retentionKeepDays: number;
+  /** How often each process applies the retention policies; 0: never (npm run compact only). */
+  retentionSweepSeconds: number;
+  /** The most events or checkpoints one DELETE of a compaction removes. */
+  compactionBatchRows: number;
+  /** Largest body of POST /v1/sessions/{sid}/import (an NDJSON export), as sent. */
+  importLimitBytes: number;
 }
 
 /**
@@ -93,6 +102,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     feedMaxStreams: integer(env, 'FEED_MAX_STREAMS', 2000, 0, 1_000_000),
     feedMaxStreamsPerKey: integer(env, 'FEED_MAX_STREAMS_PER_KEY', 100, 0, 1_000_000),
     bootstrapKeyFile: env.BOOTSTRAP_KEY_FILE ? env.BOOTSTRAP_KEY_FILE : join(dataDir, 'default-api-key'),
+    retentionKeepVersions: integer(env, 'RETENTION_KEEP_VERSIONS', 0, 0, 1_000_000_000),
+    retentionKeepDays: integer(env, 'RETENTION_KEEP_DAYS', 0, 0, 36_500),
+    retentionSweepSeconds: integer(env, 'RETENTION_SWEEP_SECONDS', 3600, 0, 7 * 86_400),
+    compactionBatchRows: integer(env, 'COMPACTION_BATCH_ROWS', 1000, 1, 1_000_000),
+    importLimitBytes: integer(env, 'IMPORT_LIMIT_BYTES', 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
     workloadsDir: resolve(env.WORKLOADS_DIR ? env.WORKLOADS_DIR : join(projectRoot, '..', 'shared', 'workloads')),
   };
 }

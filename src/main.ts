@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureBootstrapKey } from './access/bootstrapKey.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -7,11 +7,14 @@ import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
 import { createPool, type Pool } from './db/pool.js';
 import { createApp, type App } from './http/app.js';
+import { createHttpServer } from './http/httpServer.js';
 import { createLogger, type Logger } from './log.js';
 import { watchProcess } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metricsServer.js';
 import { createIdempotencySweeper, type IdempotencySweeper } from './sessions/idempotencySweeper.js';
 import { readMaxAllowedPacket } from './store/readMaxAllowedPacket.js';
+import { createRetentionSweeper } from './retention/sweeper.js';
+import { serviceRulesOf } from './retention/policies.js';
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -53,8 +56,7 @@ async function main(): Promise<number> {
       watchProcess({ pool, openStreams: () => app.feed.stats().streams, cacheBytes: () => app.store.cache.bytes });
       metricsServer = await startMetricsServer(config.metricsPort, config.metricsHost, logger);
     }
-    server = createServer(app.koa.callback());
-    server.keepAliveTimeout = 65_000;
+    server = createHttpServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
@@ -79,9 +81,16 @@ async function main(): Promise<number> {
     logger,
   });
   sweeper.start();
+  const retention = createRetentionSweeper(app.store, {
+    intervalMs: config.retentionSweepSeconds * 1000,
+    serviceRules: serviceRulesOf(config),
+    batchRows: config.compactionBatchRows,
+    logger,
+  });
+  retention.start();
 
   const signal = await signalled;
-  return stop(signal, { server, metricsServer, app, pool, local, sweeper, logger, graceMs: config.shutdownGraceMs });
+  return stop(signal, { server, metricsServer, app, pool, local, sweeper: { stop: () => Promise.all([sweeper.stop(), retention.stop()]).then(() => undefined) }, logger, graceMs: config.shutdownGraceMs });
 }
 
 /**
@@ -101,7 +110,7 @@ async function stop(
     sweeper,
     logger,
     graceMs,
-  }: { server: Server; metricsServer: Server | undefined; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: IdempotencySweeper; logger: Logger; graceMs: number },
+  }: { server: Server; metricsServer: Server | undefined; app: App; pool: Pool; local: LocalMariadb | undefined; sweeper: Pick<IdempotencySweeper, 'stop'>; logger: Logger; graceMs: number },
 ): Promise<number> {
   logger.info('stopping: finishing requests in flight', { signal });
   const swept = sweeper.stop();

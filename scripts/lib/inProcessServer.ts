@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -6,6 +5,7 @@ import { openDatabase } from '../../src/db/openDatabase.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import type { DatabaseTarget } from '../../src/db/target.js';
 import { createApp, type App } from '../../src/http/app.js';
+import { createHttpServer } from '../../src/http/httpServer.js';
 import { createLogger } from '../../src/log.js';
 import { createKey } from '../../src/access/keys.js';
 import { deleteApiKey } from '../../src/store/deleteApiKey.js';
@@ -34,7 +34,7 @@ export async function startService(overrides: Partial<Config> = {}, tenant = 'de
   await migrate(target);
   const pool = createPool(target, config.dbPoolSize, config.dbQueueLimit);
   const app = createApp({ pool, config, logger });
-  const server = createServer(app.koa.callback());
+  const server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { key, token } = await createKey(pool, { tenant, role: 'write', description: 'temporary key of a script' });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readEventStream } from './eventStream.js';
-import type { FeedChange, FeedDeleted, FeedVersion, HistoryPage, Json, JsonPatchOperation, Problem, SessionPage, VersionDetail, WriteAnswer } from './types.js';
+import type { FeedChange, FeedDeleted, FeedVersion, HistoryPage, ImportAnswer, Json, JsonPatchOperation, Problem, SessionPage, VersionDetail, WriteAnswer } from './types.js';
 
 /** An error answer of the service, with its problem body. */
 export class SessionStoreError extends Error {
@@ -89,6 +89,20 @@ export interface SessionStoreClient {
    * SessionStoreError.
    */
   watch(sessionId: string, options?: WatchOptions): AsyncIterable<FeedChange>;
+  /**
+   * The session's export (GET /export): NDJSON, a header line and one line per version (see the
+   * README's file format), as the bytes stream in; nothing is held whole. A refusal (404, 410...)
+   * throws a SessionStoreError before the first byte. `timeoutMs` bounds the wait for the answer
+   * to begin, not its length.
+   */
+  exportSession(sessionId: string): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * Recreates a session from an export under `sessionId` in this key's tenant (POST /import). A
+   * stream body is sent as it is read. A file that fails its checks throws a SessionStoreError 422
+   * whose `problem.line` names the first bad line (nothing is written); an id that exists, a 409.
+   * Not retried (a stream cannot be sent twice).
+   */
+  importSession(sessionId: string, file: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<ImportAnswer>;
 }
 
 async function* touching<T>(source: AsyncIterable<T>, touch: () => void): AsyncGenerator<T> {
@@ -279,5 +293,38 @@ export function createClient(options: ClientOptions): SessionStoreClient {
       return json<SessionPage>(await request('GET', '/v1/sessions', { query: listOptions }));
     },
     watch,
+    async exportSession(sessionId) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      let response: Response;
+      try {
+        response = await doFetch(`${baseUrl}${sessionPath(sessionId)}/export`, {
+          headers: { authorization: `Bearer ${options.token}`, accept: 'application/x-ndjson' },
+          signal: controller.signal,
+        });
+      } catch (error) {
+        throw new SessionStoreUnavailableError(`export ${sessionId}: no answer`, error);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (response.status >= 400) throw await problemOf(response);
+      return response.body as unknown as AsyncIterable<Uint8Array>;
+    },
+    async importSession(sessionId, file) {
+      const streamed = typeof file !== 'string' && !(file instanceof Uint8Array);
+      let response: Response;
+      try {
+        response = await doFetch(`${baseUrl}${sessionPath(sessionId)}/import`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/x-ndjson' },
+          body: streamed ? (ReadableStream.from(file) as unknown as RequestInit["body"]) : (file as RequestInit["body"]),
+          ...(streamed ? { duplex: 'half' } : {}),
+        } as RequestInit);
+      } catch (error) {
+        throw new SessionStoreUnavailableError(`import ${sessionId}: no answer`, error);
+      }
+      if (response.status >= 400) throw await problemOf(response);
+      return json<ImportAnswer>(response);
+    },
   };
 }

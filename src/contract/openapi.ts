@@ -854,6 +854,364 @@ export const openapiDocument: unknown = {
         }
       }
     },
+    "/v1/retention": {
+      "get": {
+        "operationId": "readTenantRetention",
+        "x-access": "admin",
+        "summary": "The caller's tenant's retention policy (admin keys only)",
+        "description": "The policy that applies to the tenant's sessions without one of their own: the tenant's\n(`source: tenant`), or the service-wide default of `RETENTION_KEEP_VERSIONS` and\n`RETENTION_KEEP_DAYS` (`source: service`; no rule by default: nothing is ever removed).\n",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/RetentionAnswer"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "put": {
+        "operationId": "setTenantRetention",
+        "x-access": "admin",
+        "summary": "Set the caller's tenant's retention policy (admin keys only)",
+        "description": "Replaces the tenant's policy. `{}` (no rule) keeps everything, whatever the service-wide\ndefault. The sweeper applies it within `RETENTION_SWEEP_SECONDS`; `npm run compact` at once.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RetentionRules"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/RetentionAnswer"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "clearTenantRetention",
+        "x-access": "admin",
+        "summary": "Remove the caller's tenant's policy; the service-wide default applies again (admin keys only)",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/RetentionAnswer"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/sessions/{sid}/retention": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SessionId"
+        }
+      ],
+      "get": {
+        "operationId": "readSessionRetention",
+        "x-access": "read",
+        "summary": "The retention policy that applies to the session, and its first available version",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/SessionRetentionAnswer"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "put": {
+        "operationId": "setSessionRetention",
+        "x-access": "write",
+        "summary": "Give the session a policy of its own, overriding its tenant's",
+        "description": "`{}` (no rule) keeps all of this session's history, whatever its tenant's policy.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RetentionRules"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/SessionRetentionAnswer"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "clearSessionRetention",
+        "x-access": "write",
+        "summary": "Remove the session's own policy; its tenant's applies again",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/SessionRetentionAnswer"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/sessions/{sid}/export": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SessionId"
+        }
+      ],
+      "get": {
+        "operationId": "exportSession",
+        "x-access": "read",
+        "summary": "The whole session as NDJSON, a file POST .../import takes back (see the README's file format)",
+        "description": "Streamed (`application/x-ndjson`), in constant memory whatever the length of the history,\nfrom one consistent snapshot: versions saved while it streams are not in it. The first line\nis a header (`format`, `format_version`, `tenant`, `session_id`, `first_version`,\n`head_version`, `base_chain_hash`, `head_chain_hash`, `created_at`), then one line per\nversion from `first_version` to `head_version`: its metadata (`created_at`, `kind`,\n`message`, `author`, `restored_from`, `forked_from`, `ops`, `patch_bytes`, `state_bytes`,\n`state_hash`, `prev_hash`, `chain_hash`: the chain links before it and its own), its stored\n`patch` (null for a version stored whole) and, where\nthe store keeps a checkpoint, its full `state`.\n",
+        "responses": {
+          "200": {
+            "description": "The export.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
+            "content": {
+              "application/x-ndjson": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/sessions/{sid}/import": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SessionId"
+        }
+      ],
+      "post": {
+        "operationId": "importSession",
+        "x-access": "write",
+        "summary": "Recreate a session from an export, under this id in the caller's tenant",
+        "description": "The body is an export (`application/x-ndjson`, optionally with `Content-Encoding` gzip,\ndeflate or br), read as it streams, never held whole: at most `IMPORT_LIMIT_BYTES` (default\n1 GiB, as sent and inflated), else 413. Every line is checked before anything is committed:\neach patch applied to the state before it, each state against its `state_hash` and\n`state_bytes`, each full state against the replayed one, each `prev_hash` against the hash\nchain from the header's `base_chain_hash` and each `chain_hash` against the link its line\nmakes, versions contiguous from `first_version` to the\nheader's `head_version` and times never decreasing. The first line that fails is a 422\nnaming it (`line`) and what disagrees; nothing is written. The versions keep their numbers,\ntimes and metadata; the header's tenant and session id are not used. 409 if the session id\nexists in the tenant (even deleted).\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-ndjson": {
+              "schema": {
+                "description": "An export, one JSON text per line."
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Imported.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ImportAnswer"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "description": "A line of the file is not what it must be; `line` names the first (from 1) and `detail` what disagrees. Nothing was written.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/RequestId"
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "allOf": [
+                    {
+                      "$ref": "#/components/schemas/Problem"
+                    },
+                    {
+                      "type": "object",
+                      "required": [
+                        "line"
+                      ],
+                      "properties": {
+                        "line": {
+                          "type": "integer",
+                          "minimum": 1
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
     "/v1/keys": {
       "get": {
         "operationId": "listKeys",
@@ -1614,8 +1972,61 @@ export const openapiDocument: unknown = {
           }
         }
       },
+      "RetentionAnswer": {
+        "description": "The tenant's policy and where it comes from.",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/RetentionPolicy"
+            }
+          }
+        }
+      },
+      "SessionRetentionAnswer": {
+        "description": "The policy that applies to the session, where it comes from, and the session's first available version.",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [
+                {
+                  "$ref": "#/components/schemas/RetentionPolicy"
+                },
+                {
+                  "type": "object",
+                  "required": [
+                    "session_id",
+                    "first_version",
+                    "head_version"
+                  ],
+                  "properties": {
+                    "session_id": {
+                      "$ref": "#/components/schemas/SessionId"
+                    },
+                    "first_version": {
+                      "$ref": "#/components/schemas/Version"
+                    },
+                    "head_version": {
+                      "$ref": "#/components/schemas/Version"
+                    }
+                  }
+                }
+              ]
+            }
+          }
+        }
+      },
       "Gone": {
-        "description": "The session was deleted (tombstoned).",
+        "description": "The session was deleted (tombstoned); or the version or instant asked for was removed by the session's retention policy, and then `first_version` is the session's first available version.",
         "headers": {
           "X-Request-Id": {
             "$ref": "#/components/headers/RequestId"
@@ -1918,6 +2329,85 @@ export const openapiDocument: unknown = {
             "type": "string",
             "pattern": "^[A-Za-z0-9._:@+=/-]{1,128}$",
             "description": "The request's id, as in the `X-Request-Id` header of the answer (and in the server's log).\nThis server always sends it; a problem made by a proxy in between may lack it.\n"
+          },
+          "first_version": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "In a 410 for a version or instant retention removed, the session's first available version."
+          }
+        }
+      },
+      "RetentionRules": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "How much history to keep; a rule left out is not applied, and `{}` keeps everything. The head is always kept; with both rules a version goes only when both let it go.",
+        "properties": {
+          "keep_versions": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000000000,
+            "description": "Keep the newest this many versions."
+          },
+          "keep_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 36500,
+            "description": "Keep the versions saved in the last this many days (by the database clock)."
+          }
+        }
+      },
+      "RetentionPolicy": {
+        "type": "object",
+        "required": [
+          "source"
+        ],
+        "properties": {
+          "source": {
+            "type": "string",
+            "enum": [
+              "session",
+              "tenant",
+              "service"
+            ],
+            "description": "Where the policy comes from: the session's own, its tenant's, or the service-wide default (configuration)."
+          },
+          "keep_versions": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "keep_days": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      },
+      "ImportAnswer": {
+        "type": "object",
+        "required": [
+          "session_id",
+          "first_version",
+          "head_version",
+          "versions",
+          "checkpoints"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "session_id": {
+            "$ref": "#/components/schemas/SessionId"
+          },
+          "first_version": {
+            "$ref": "#/components/schemas/Version"
+          },
+          "head_version": {
+            "$ref": "#/components/schemas/Version"
+          },
+          "versions": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "checkpoints": {
+            "type": "integer",
+            "minimum": 1
           }
         }
       },
@@ -2047,10 +2537,15 @@ export const openapiDocument: unknown = {
         "type": "object",
         "required": [
           "items",
-          "next"
+          "next",
+          "first_version"
         ],
         "additionalProperties": false,
         "properties": {
+          "first_version": {
+            "$ref": "#/components/schemas/Version",
+            "description": "The oldest version the session still has (1, or the base its retention policy compacted it to)."
+          },
           "items": {
             "type": "array",
             "items": {

@@ -253,6 +253,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's tenant's retention policy (admin keys only)
+         * @description The policy that applies to the tenant's sessions without one of their own: the tenant's
+         *     (`source: tenant`), or the service-wide default of `RETENTION_KEEP_VERSIONS` and
+         *     `RETENTION_KEEP_DAYS` (`source: service`; no rule by default: nothing is ever removed).
+         */
+        get: operations["readTenantRetention"];
+        /**
+         * Set the caller's tenant's retention policy (admin keys only)
+         * @description Replaces the tenant's policy. `{}` (no rule) keeps everything, whatever the service-wide
+         *     default. The sweeper applies it within `RETENTION_SWEEP_SECONDS`; `npm run compact` at once.
+         */
+        put: operations["setTenantRetention"];
+        post?: never;
+        /** Remove the caller's tenant's policy; the service-wide default applies again (admin keys only) */
+        delete: operations["clearTenantRetention"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /** The retention policy that applies to the session, and its first available version */
+        get: operations["readSessionRetention"];
+        /**
+         * Give the session a policy of its own, overriding its tenant's
+         * @description `{}` (no rule) keeps all of this session's history, whatever its tenant's policy.
+         */
+        put: operations["setSessionRetention"];
+        post?: never;
+        /** Remove the session's own policy; its tenant's applies again */
+        delete: operations["clearSessionRetention"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The whole session as NDJSON, a file POST .../import takes back (see the README's file format)
+         * @description Streamed (`application/x-ndjson`), in constant memory whatever the length of the history,
+         *     from one consistent snapshot: versions saved while it streams are not in it. The first line
+         *     is a header (`format`, `format_version`, `tenant`, `session_id`, `first_version`,
+         *     `head_version`, `base_chain_hash`, `head_chain_hash`, `created_at`), then one line per
+         *     version from `first_version` to `head_version`: its metadata (`created_at`, `kind`,
+         *     `message`, `author`, `restored_from`, `forked_from`, `ops`, `patch_bytes`, `state_bytes`,
+         *     `state_hash`, `prev_hash`, `chain_hash`: the chain links before it and its own), its stored
+         *     `patch` (null for a version stored whole) and, where
+         *     the store keeps a checkpoint, its full `state`.
+         */
+        get: operations["exportSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recreate a session from an export, under this id in the caller's tenant
+         * @description The body is an export (`application/x-ndjson`, optionally with `Content-Encoding` gzip,
+         *     deflate or br), read as it streams, never held whole: at most `IMPORT_LIMIT_BYTES` (default
+         *     1 GiB, as sent and inflated), else 413. Every line is checked before anything is committed:
+         *     each patch applied to the state before it, each state against its `state_hash` and
+         *     `state_bytes`, each full state against the replayed one, each `prev_hash` against the hash
+         *     chain from the header's `base_chain_hash` and each `chain_hash` against the link its line
+         *     makes, versions contiguous from `first_version` to the
+         *     header's `head_version` and times never decreasing. The first line that fails is a 422
+         *     naming it (`line`) and what disagrees; nothing is written. The versions keep their numbers,
+         *     times and metadata; the header's tenant and session id are not used. 409 if the session id
+         *     exists in the tenant (even deleted).
+         */
+        post: operations["importSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: {
             query?: never;
@@ -491,6 +605,31 @@ export interface components {
              *     This server always sends it; a problem made by a proxy in between may lack it.
              */
             request_id?: string;
+            /** @description In a 410 for a version or instant retention removed, the session's first available version. */
+            first_version?: number;
+        };
+        /** @description How much history to keep; a rule left out is not applied, and `{}` keeps everything. The head is always kept; with both rules a version goes only when both let it go. */
+        RetentionRules: {
+            /** @description Keep the newest this many versions. */
+            keep_versions?: number;
+            /** @description Keep the versions saved in the last this many days (by the database clock). */
+            keep_days?: number;
+        };
+        RetentionPolicy: {
+            /**
+             * @description Where the policy comes from: the session's own, its tenant's, or the service-wide default (configuration).
+             * @enum {string}
+             */
+            source: "session" | "tenant" | "service";
+            keep_versions?: number;
+            keep_days?: number;
+        };
+        ImportAnswer: {
+            session_id: components["schemas"]["SessionId"];
+            first_version: components["schemas"]["Version"];
+            head_version: components["schemas"]["Version"];
+            versions: number;
+            checkpoints: number;
         };
         WriteAnswer: {
             session_id: components["schemas"]["SessionId"];
@@ -526,6 +665,8 @@ export interface components {
             forked_from?: components["schemas"]["ForkSource"];
         };
         HistoryPage: {
+            /** @description The oldest version the session still has (1, or the base its retention policy compacted it to). */
+            first_version: components["schemas"]["Version"];
             items: components["schemas"]["HistoryItem"][];
             /** @description The `before` of the next (older) page; null on the last page. */
             next: number | null;
@@ -741,7 +882,31 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The session was deleted (tombstoned). */
+        /** @description The tenant's policy and where it comes from. */
+        RetentionAnswer: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["RetentionPolicy"];
+            };
+        };
+        /** @description The policy that applies to the session, where it comes from, and the session's first available version. */
+        SessionRetentionAnswer: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["RetentionPolicy"] & {
+                    session_id: components["schemas"]["SessionId"];
+                    first_version: components["schemas"]["Version"];
+                    head_version: components["schemas"]["Version"];
+                };
+            };
+        };
+        /** @description The session was deleted (tombstoned); or the version or instant asked for was removed by the session's retention policy, and then `first_version` is the session's first available version. */
         Gone: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -1363,6 +1528,209 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    readTenantRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["RetentionAnswer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setTenantRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionRules"];
+            };
+        };
+        responses: {
+            200: components["responses"]["RetentionAnswer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    clearTenantRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["RetentionAnswer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    readSessionRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["SessionRetentionAnswer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setSessionRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionRules"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SessionRetentionAnswer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    clearSessionRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["SessionRetentionAnswer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": unknown;
+            };
+        };
+        responses: {
+            /** @description Imported. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description A line of the file is not what it must be; `line` names the first (from 1) and `detail` what disagrees. Nothing was written. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        line: number;
+                    };
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

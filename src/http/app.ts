@@ -22,6 +22,8 @@ import { sessionRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
 import { uiRoutes } from './routes/ui.js';
 import { watchRoutes } from './routes/watch.js';
+import { retentionRoutes } from './routes/retention.js';
+import { exchangeRoutes } from './routes/exchange.js';
 import { declaredRoutes } from './routing.js';
 
 export type AppConfig = Pick<
@@ -43,6 +45,9 @@ export type AppConfig = Pick<
   | 'feedStreamBufferBytes'
   | 'feedMaxStreams'
   | 'feedMaxStreamsPerKey'
+  | 'retentionKeepVersions'
+  | 'retentionKeepDays'
+  | 'importLimitBytes'
 >;
 
 export interface App {
@@ -113,6 +118,8 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     // A reader that takes nothing for two heartbeats while its stream waits for room is dropped.
     watchRoutes(feed, access, { stallMs: 2 * config.feedHeartbeatMs }),
     sessionRoutes(store, access, tenantOf, config.maxJsonDepth),
+    retentionRoutes(store, access, tenantOf, config),
+    exchangeRoutes(store, access, tenantOf, config),
     keyRoutes(pool, access, config.maxJsonDepth),
     identityRoutes(access),
     uiRoutes(access),

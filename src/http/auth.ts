@@ -86,7 +86,7 @@ export function createGuards(
     if (RANK[principal.role] < RANK[needed]) {
       throw new ForbiddenError(
         needed === 'admin'
-          ? 'managing keys needs a key with the admin role'
+          ? 'this route (key management, the tenant\'s retention policy) needs a key with the admin role'
           : `this key has the ${principal.role} role: it may only GET and HEAD`,
       );
     }

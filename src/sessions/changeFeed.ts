@@ -4,6 +4,8 @@ import { ServiceUnavailableError, TooManyRequestsError, ValidationError } from '
 import type { Logger } from '../log.js';
 import { decodeJson } from '../store/codec.js';
 import type { EventMetadata } from '../store/eventMetadata.js';
+import { readFirstVersion } from '../store/sessionBase.js';
+import { versionRemoved } from '../retention/keptVersions.js';
 import { readFeedEvents, type FeedEventRecord, type VersionRange } from '../store/readFeedEvents.js';
 import { readUsableKeyIds } from '../store/readUsableKeyIds.js';
 import { readWatchedHeads, type WatchedHead } from '../store/readWatchedHeads.js';
@@ -357,6 +359,11 @@ export function createChangeFeed(pool: Pool, settings: FeedSettings, logger: Log
         throw new ValidationError(
           `${request.afterFrom} ${request.after} is beyond the head of session ${request.sessionId} (version ${head.headVersion}): there is nothing after it to resume from`,
         );
+      }
+      // Versions retention removed cannot be sent: 410, naming the first one there is (issue 11).
+      if (request.after !== undefined && request.after + 1 < head.headVersion) {
+        const first = await readFirstVersion(pool, request.tenant, request.sessionId);
+        if (request.after + 1 < first) throw versionRemoved(request.sessionId, `the versions after ${request.after}`, first);
       }
       // Again: other watches may have opened, or the server begun to stop, while the head was read.
       admit(request.keyId);

@@ -4,6 +4,7 @@ import type { StoreContext } from './context.js';
 import { requireLive } from './liveSession.js';
 import { resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
+import { readingKeptVersion } from '../retention/keptVersions.js';
 import type { WriteAnswer } from './writeAnswer.js';
 import { writeState, type WriteConditions } from './writeState.js';
 
@@ -34,7 +35,9 @@ export function forkSession(
         version === undefined ? { latest: true } : { version },
         (detail) => new UnprocessableError(detail),
       );
-      const { state } = await rebuildState(connection, ctx.work, tenant, sessionId, sourceVersion);
+      const { state } = await readingKeptVersion(connection, tenant, sessionId, sourceVersion, () =>
+        rebuildState(connection, ctx.work, tenant, sessionId, sourceVersion),
+      );
       return { next: { state }, forkedFrom: { sessionId, version: sourceVersion } };
     },
   });

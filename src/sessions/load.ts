@@ -3,6 +3,8 @@ import type { Queryable } from '../db/pool.js';
 import { NotFoundError } from '../errors.js';
 import { countLoad } from '../metrics/metrics.js';
 import { findVersionAt } from '../store/findVersionAt.js';
+import { readFirstVersion } from '../store/sessionBase.js';
+import { readingKeptVersion, requireKeptVersion, versionRemoved } from '../retention/keptVersions.js';
 import type { SessionHead } from '../store/sessionHead.js';
 import type { StoreContext } from './context.js';
 import { headState } from './headState.js';
@@ -30,9 +32,18 @@ export async function resolveVersion(
     if (selector.version > head.headVersion) {
       throw notFound(`session ${head.sessionId} has no version ${selector.version} (its latest is ${head.headVersion})`);
     }
+    // Retention may have removed it (410, naming the first version kept).
+    if (selector.version < head.headVersion) await requireKeptVersion(db, head.tenant, head.sessionId, selector.version);
     return selector.version;
   }
   const version = await findVersionAt(db, head.tenant, head.sessionId, selector.at);
+  if (version === undefined || version < head.headVersion) {
+    const first = await readFirstVersion(db, head.tenant, head.sessionId);
+    // After the session was created but before its first kept version: removed, not never there.
+    if (first > 1 && (version !== undefined ? version < first : selector.at >= head.createdAt)) {
+      throw versionRemoved(head.sessionId, 'the state at that instant', first);
+    }
+  }
   if (version === undefined) throw notFound(`session ${head.sessionId} had no saved state at that instant`);
   return version;
 }
@@ -42,5 +53,5 @@ export async function loadState(ctx: StoreContext, tenant: string, sessionId: st
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   const version = await resolveVersion(ctx.pool, head, selector);
   if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };
-  return rebuildState(ctx.pool, ctx.work, tenant, sessionId, version);
+  return readingKeptVersion(ctx.pool, tenant, sessionId, version, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, version));
 }

@@ -2,6 +2,7 @@ import { UnprocessableError } from '../errors.js';
 import type { StoreContext } from './context.js';
 import { resolveVersion } from './load.js';
 import { rebuildState } from './rebuildState.js';
+import { readingKeptVersion } from '../retention/keptVersions.js';
 import type { WriteAnswer } from './writeAnswer.js';
 import { writeState, type WriteConditions } from './writeState.js';
 
@@ -22,7 +23,7 @@ export function restoreState(
     requires: 'existing',
     next: async (connection, head) => {
       const version = await resolveVersion(connection, head!, target, (detail) => new UnprocessableError(detail));
-      const { state } = await rebuildState(connection, ctx.work, tenant, sessionId, version);
+      const { state } = await readingKeptVersion(connection, tenant, sessionId, version, () => rebuildState(connection, ctx.work, tenant, sessionId, version));
       return { next: { state }, restoredFrom: version };
     },
   });

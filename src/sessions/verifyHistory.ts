@@ -9,6 +9,7 @@ import type { StoredEvent } from '../store/eventMetadata.js';
 import { readCheckpointRange } from '../store/readCheckpointRange.js';
 import { readEventRange } from '../store/readEventRange.js';
 import { readSessionHead } from '../store/readSessionHead.js';
+import { readSessionBase } from '../store/sessionBase.js';
 import { sessionNotFound } from './liveSession.js';
 
 /** What verifyHistory throws at the first disagreement: which version, and what disagrees. */
@@ -25,8 +26,10 @@ export interface VerifiedVersion {
 const BATCH = 500;
 
 /**
- * Replays a session's whole history from version 1 and checks everything stored against it:
- * versions contiguous from 1, each replayed state against its recorded hash, each checkpoint
+ * Replays a session's whole history from its first version and checks everything stored against
+ * it. The first version is 1, or for a session retention compacted its base: then the chain
+ * starts from the link recorded for the base (which the base event's prev_hash must equal) and
+ * the state from the base's checkpoint. Checks versions contiguous from there, each replayed state against its recorded hash, each checkpoint
  * against the replayed state, each event's prev_hash against the chain, and the head row against
  * the last event. Throws an IntegrityError at the first disagreement. Calls `visit` with every
  * version in order (up to `to`), for listings.
@@ -36,15 +39,18 @@ export async function verifyHistory(
   tenant: string,
   sessionId: string,
   options: { to?: number; visit?: (version: VerifiedVersion) => void } = {},
-): Promise<{ versions: number; checkpoints: number }> {
+): Promise<{ versions: number; checkpoints: number; firstVersion: number }> {
   const head = await readSessionHead(db, tenant, sessionId);
   if (!head) throw sessionNotFound(sessionId);
+  const base = await readSessionBase(db, tenant, sessionId);
+  const first = base?.baseVersion ?? 1;
   const last = Math.min(options.to ?? head.headVersion, head.headVersion);
+  if (last < first) throw mismatch(last, `the session's history starts at version ${first} (compacted by retention)`);
   let state: Json = null;
-  let chain: Buffer = GENESIS_HASH;
+  let chain: Buffer = base?.baseChainHash ?? GENESIS_HASH;
   let checkpoints = 0;
 
-  for (let from = 1; from <= last; from += BATCH) {
+  for (let from = first; from <= last; from += BATCH) {
     const to = Math.min(from + BATCH - 1, last);
     const events = await readEventRange(db, tenant, sessionId, from, to);
     const stored = new Map((await readCheckpointRange(db, tenant, sessionId, from, to)).map((c) => [c.version, c]));
@@ -55,9 +61,11 @@ export async function verifyHistory(
       if (!event.prevHash.equals(chain)) throw mismatch(version, 'prev_hash does not continue the hash chain: history was edited');
       const checkpoint = stored.get(version);
       let patch: Operation[];
-      if (event.patch) {
+      if (version === 1 && event.patch) throw mismatch(version, 'version 1 must be stored whole');
+      // The base of a compacted history starts from its checkpoint: the patch it keeps applied to
+      // a version that is gone.
+      if (event.patch && version > first) {
         patch = await decodeJsonValue<Operation[]>(event.patch);
-        if (version === 1) throw mismatch(version, 'version 1 must be stored whole');
         try {
           // The replay changes the state in place and keeps the values the patch adds: it gets a
           // copy, so the patch handed to `visit` stays what was stored.
@@ -66,7 +74,9 @@ export async function verifyHistory(
           throw mismatch(version, `the stored patch does not apply to version ${version - 1}: ${(error as Error).message}`);
         }
       } else {
-        if (!checkpoint) throw mismatch(version, 'stored whole, but there is no checkpoint for it');
+        if (!checkpoint) {
+          throw mismatch(version, version === first && first > 1 ? 'the base of the compacted history has no checkpoint' : 'stored whole, but there is no checkpoint for it');
+        }
         state = await decodeJsonValue<Json>(checkpoint);
         // A copy: later patches change `state` in place.
         patch = [{ op: version === 1 ? 'add' : 'replace', path: '', value: structuredClone(state) }];
@@ -88,5 +98,5 @@ export async function verifyHistory(
     if (!head.headChainHash.equals(chain)) throw mismatch(last, 'the session head records another chain hash');
     if (head.checkpointVersion > last) throw mismatch(last, 'the session head names a checkpoint past the head');
   }
-  return { versions: last, checkpoints };
+  return { versions: last - first + 1, checkpoints, firstVersion: first };
 }

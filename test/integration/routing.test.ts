@@ -62,6 +62,15 @@ const SAMPLES: Record<string, Sample> = {
   'GET /ui': {},
   'GET /ui/': {},
   'GET /ui/{file}': { params: { file: 'app.js' } },
+  'GET /v1/retention': {},
+  'PUT /v1/retention': { body: json({ keep_versions: 1000 }) },
+  'DELETE /v1/retention': {},
+  'GET /v1/sessions/{sid}/retention': { params: { sid: 'target' } },
+  'PUT /v1/sessions/{sid}/retention': { params: { sid: 'target' }, body: json({}) },
+  'DELETE /v1/sessions/{sid}/retention': { params: { sid: 'target' } },
+  'GET /v1/sessions/{sid}/export': { params: { sid: 'target' } },
+  // Not an export: refused (422) at its first line, before anything is written.
+  'POST /v1/sessions/{sid}/import': { params: { sid: 'imported' }, body: () => '{"format":"other"}\n', type: 'application/x-ndjson' },
 };
 
 /** The access each operation declares in openapi.yaml (`x-access`), checked against `security`. */
@@ -165,7 +174,8 @@ describe('routing: one spelling per route, and each route checks the access it d
           response.on('error', reject);
           response.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            const parsed = contentType && /json/.test(contentType) && text ? JSON.parse(text) : text;
+            // An export (NDJSON) is many JSON texts: it stays text.
+            const parsed = contentType && /json/.test(contentType) && !/ndjson/.test(contentType) && text ? JSON.parse(text) : text;
             resolve({ status: response.statusCode!, contentType, text, body: parsed, headers: response.headers });
           });
         },

@@ -19,7 +19,7 @@ export function historyRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: R
       from: query.from,
       to: query.to,
     });
-    c.body = { items: page.items.map(historyItem), next: page.next };
+    c.body = { items: page.items.map(historyItem), next: page.next, first_version: page.firstVersion };
   });
 
   router.get('/v1/sessions/:sid/versions/:n', access.read, async (c) => {
