@@ -35,6 +35,8 @@ export interface Config {
   /** Default per-key rate limit (requests per second); 0: off. Keys may carry their own. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** How long a key confirmed by its row is taken as still valid without reading the row again: the bound on how late a revocation or expiry is seen. 0: read on every request. */
+  apiKeyCacheMs: number;
   /** Where the first start writes the key it creates when there are no keys at all. */
   bootstrapKeyFile: string;
   /** Change feed (GET /v1/sessions/{sid}/watch): how often each process reads the watched sessions' heads. */
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
+    apiKeyCacheMs: integer(env, 'API_KEY_CACHE_MS', 1000, 0, 60_000),
     feedPollMs: integer(env, 'FEED_POLL_MS', 100, 10, 60_000),
     feedHeartbeatMs: integer(env, 'FEED_HEARTBEAT_MS', 15_000, 100, 600_000),
     feedPatchLimitBytes: integer(env, 'FEED_PATCH_LIMIT_BYTES', 64 * 1024, 0, 1024 * 1024 * 1024),

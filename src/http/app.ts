@@ -36,6 +36,7 @@ export type AppConfig = Pick<
   | 'idempotencyTtlSeconds'
   | 'rateLimitPerSecond'
   | 'rateLimitBurst'
+  | 'apiKeyCacheMs'
   | 'feedPollMs'
   | 'feedHeartbeatMs'
   | 'feedPatchLimitBytes'
@@ -83,7 +84,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     logger,
   };
-  const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));
+  const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }), config.apiKeyCacheMs);
   // Each route names its guard (the access it needs) as its first middleware: the guard runs once
   // the route has matched, and the body is read only after it has admitted the caller.
   const readBody = bodyReader(config.bodyLimitBytes);
@@ -112,7 +113,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     // A reader that takes nothing for two heartbeats while its stream waits for room is dropped.
     watchRoutes(feed, access, { stallMs: 2 * config.feedHeartbeatMs }),
     sessionRoutes(store, access, tenantOf, config.maxJsonDepth),
-    keyRoutes(pool, access, config.maxJsonDepth),
+    keyRoutes(pool, access, config.maxJsonDepth, (keyId) => authenticator.forget(keyId)),
     identityRoutes(access),
     uiRoutes(access),
   ];

@@ -78,6 +78,8 @@ export const testAppConfig: AppConfig = {
   idempotencyTtlSeconds: 86_400,
   rateLimitPerSecond: 0,
   rateLimitBurst: 20,
+  // Every request reads its key's row, so a revocation is seen on the very next one (access tests set a bound).
+  apiKeyCacheMs: 0,
   feedPollMs: 50,
   feedHeartbeatMs: 15_000,
   feedPatchLimitBytes: 64 * 1024,

@@ -37,6 +37,7 @@ describe('configuration (config.ts)', () => {
       logLevel: 'info',
       rateLimitPerSecond: 0,
       rateLimitBurst: 20,
+      apiKeyCacheMs: 1000,
       feedPollMs: 100,
       feedHeartbeatMs: 15_000,
       feedPatchLimitBytes: 64 * 1024,
