@@ -21,6 +21,8 @@ export interface Config {
   checkpointEvery: number;
   fullStateRatio: number;
   stateCacheBytes: number;
+  /** In-process cache of decoded checkpoints, for loads of older versions; 0: off. */
+  checkpointCacheBytes: number;
   /** Worker threads for the CPU-heavy work on large states; 0: all on the event loop. */
   workerThreads: number;
   /** States (JSON text) from this size on are parsed, diffed and hashed on a worker thread. */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointEvery: integer(env, 'CHECKPOINT_EVERY', 64, 1, 100_000),
     fullStateRatio: number(env, 'FULL_STATE_RATIO', 0.5, 0, 100),
     stateCacheBytes: integer(env, 'STATE_CACHE_BYTES', 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    checkpointCacheBytes: integer(env, 'CHECKPOINT_CACHE_BYTES', 32 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     workerThreads: integer(env, 'WORKER_THREADS', Math.min(4, availableParallelism()), 0, 64),
     offloadFromBytes: integer(env, 'OFFLOAD_FROM_BYTES', 128 * 1024, 0, Number.MAX_SAFE_INTEGER),
     txMaxRetries: integer(env, 'TX_MAX_RETRIES', 8, 0, 100),

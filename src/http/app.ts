@@ -1,5 +1,6 @@
 import Koa from 'koa';
 import { createChangeFeed, type ChangeFeed } from '../sessions/changeFeed.js';
+import { createCheckpointCache } from '../sessions/checkpointCache.js';
 import { createStateCache } from '../sessions/stateCache.js';
 import { createTaskRunner } from '../work/taskRunner.js';
 import type { StoreContext } from '../sessions/context.js';
@@ -37,6 +38,7 @@ export type AppConfig = Pick<
   | 'rateLimitPerSecond'
   | 'rateLimitBurst'
   | 'apiKeyCacheMs'
+  | 'checkpointCacheBytes'
   | 'feedPollMs'
   | 'feedHeartbeatMs'
   | 'feedPatchLimitBytes'
@@ -73,6 +75,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
   const store: StoreContext = {
     pool,
     cache: createStateCache(config.stateCacheBytes),
+    checkpoints: createCheckpointCache(config.checkpointCacheBytes),
     policy: { maxEventsBetween: config.checkpointEvery, fullStateRatio: config.fullStateRatio },
     transactions: { maxRetries: config.txMaxRetries },
     work: createTaskRunner({

@@ -40,5 +40,5 @@ export async function loadState(ctx: StoreContext, tenant: string, sessionId: st
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   const version = await resolveVersion(ctx.pool, head, selector);
   if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };
-  return rebuildState(ctx.pool, ctx.work, tenant, sessionId, version);
+  return rebuildState(ctx.pool, ctx.work, tenant, sessionId, version, ctx.checkpoints);
 }

@@ -72,6 +72,7 @@ export const testAppConfig: AppConfig = {
   checkpointEvery: 8,
   fullStateRatio: 0.5,
   stateCacheBytes: 8 * 1024 * 1024,
+  checkpointCacheBytes: 8 * 1024 * 1024,
   workerThreads: 1,
   offloadFromBytes: 128 * 1024,
   txMaxRetries: 20,

@@ -28,6 +28,7 @@ describe('configuration (config.ts)', () => {
       checkpointEvery: 64,
       fullStateRatio: 0.5,
       stateCacheBytes: 64 * 1024 * 1024,
+      checkpointCacheBytes: 32 * 1024 * 1024,
       workerThreads: Math.min(4, availableParallelism()),
       offloadFromBytes: 128 * 1024,
       txMaxRetries: 8,
