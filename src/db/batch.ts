@@ -1,5 +1,5 @@
 import type mysql from 'mysql2/promise';
-import type { Connection } from './pool.js';
+import type { Queryable } from './pool.js';
 
 /** One SQL statement and its values (`?` placeholders only), to be sent with others. */
 export interface Statement {
@@ -30,7 +30,7 @@ function valueBytes(statement: Statement): number {
  * back. Returns each statement's result (rows for a SELECT, a ResultSetHeader otherwise), in the
  * order given.
  */
-export async function runBatch(connection: Connection, statements: Statement[]): Promise<unknown[]> {
+export async function runBatch(connection: Queryable, statements: Statement[]): Promise<unknown[]> {
   const results: unknown[] = new Array(statements.length);
   const small: number[] = [];
   for (const [i, statement] of statements.entries()) {

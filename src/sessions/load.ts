@@ -5,7 +5,10 @@ import { findVersionAt } from '../store/findVersionAt.js';
 import type { SessionHead } from '../store/sessionHead.js';
 import type { StoreContext } from './context.js';
 import { headState } from './headState.js';
-import { requireLiveSession } from './liveSession.js';
+import { requireLive, requireLiveSession } from './liveSession.js';
+import { runBatch } from '../db/batch.js';
+import { readEventsFromCheckpointStatement, toEventPatches } from '../store/readEventsFromCheckpoint.js';
+import { readSessionHeadStatement, toReadHead } from '../store/readSessionHead.js';
 import { rebuildState } from './rebuildState.js';
 
 /** Which version: the head, a version number, or the last version saved at or before an instant. */
@@ -37,6 +40,19 @@ export async function resolveVersion(
 }
 
 export async function loadState(ctx: StoreContext, tenant: string, sessionId: string, selector: VersionSelector): Promise<LoadedState> {
+  if ('version' in selector) {
+    // The head row and the events from the version's nearest checkpoint, in one round trip: the
+    // events are read whatever the head says (a version past it, a deleted session), and used only
+    // once the head has been checked.
+    const [headRows, eventRows] = await runBatch(ctx.pool, [
+      readSessionHeadStatement(tenant, sessionId),
+      readEventsFromCheckpointStatement(tenant, sessionId, selector.version),
+    ]);
+    const head = requireLive(toReadHead(headRows), sessionId);
+    const version = await resolveVersion(ctx.pool, head, selector);
+    if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };
+    return rebuildState(ctx.pool, ctx.work, tenant, sessionId, version, ctx.checkpoints, toEventPatches(eventRows));
+  }
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   const version = await resolveVersion(ctx.pool, head, selector);
   if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };

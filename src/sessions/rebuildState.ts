@@ -2,6 +2,7 @@ import type { StateText } from '../core/stateTasks.js';
 import type { Queryable } from '../db/pool.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
 import { decodeJson } from '../store/codec.js';
+import type { EventPatch } from '../store/readEventPatches.js';
 import { readEventsFromCheckpoint } from '../store/readEventsFromCheckpoint.js';
 import type { CheckpointCache } from './checkpointCache.js';
 import { readNearestCheckpoint } from '../store/readNearestCheckpoint.js';
@@ -32,8 +33,10 @@ export async function rebuildState(
   sessionId: string,
   version: number,
   checkpoints?: CheckpointCache,
+  /** What readEventsFromCheckpoint gives for `version`, when the caller has read it already (with the head, in one round trip). */
+  eventsRead?: EventPatch[],
 ): Promise<VersionState> {
-  const events = await readEventsFromCheckpoint(db, tenant, sessionId, version);
+  const events = eventsRead ?? (await readEventsFromCheckpoint(db, tenant, sessionId, version));
   const first = events[0];
   const last = events.at(-1);
   if (!first || !last || last.version !== version) throw new NotFoundError(`session ${sessionId} has no version ${version}`);

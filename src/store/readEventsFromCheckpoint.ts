@@ -1,4 +1,5 @@
 import { dbInstant } from '../core/time.js';
+import type { Statement } from '../db/batch.js';
 import { selectRows, type Queryable } from '../db/pool.js';
 import type { EventPatch } from './readEventPatches.js';
 import { storedPatch, type PatchRow } from './eventMetadata.js';
@@ -15,16 +16,24 @@ interface EventPatchRow extends PatchRow {
  * the checkpoint). Empty when the session has no checkpoint at or below `version`.
  */
 export async function readEventsFromCheckpoint(db: Queryable, tenant: string, sessionId: string, version: number): Promise<EventPatch[]> {
-  const rows = await selectRows<EventPatchRow>(
-    db,
-    `SELECT e.version, IF(e.version = c.version, NULL, e.patch) AS patch, e.patch_encoding, e.state_hash, e.created_at
+  const { sql, values } = readEventsFromCheckpointStatement(tenant, sessionId, version);
+  return toEventPatches(await selectRows<EventPatchRow>(db, sql, values));
+}
+
+/** readEventsFromCheckpoint as a statement, to be sent with others (src/db/batch.ts); read its rows with `toEventPatches`. */
+export function readEventsFromCheckpointStatement(tenant: string, sessionId: string, version: number): Statement {
+  return {
+    sql: `SELECT e.version, IF(e.version = c.version, NULL, e.patch) AS patch, e.patch_encoding, e.state_hash, e.created_at
      FROM (SELECT MAX(version) AS version FROM checkpoints WHERE tenant = ? AND session_id = ? AND version <= ?) AS c
      JOIN events AS e ON e.tenant = ? AND e.session_id = ? AND e.version BETWEEN c.version AND ?
      ORDER BY e.version`,
-    [tenant, sessionId, version, tenant, sessionId, version],
-  );
-  return rows.map((row) => ({
-    version: row.version,
+    values: [tenant, sessionId, version, tenant, sessionId, version],
+  };
+}
+
+export function toEventPatches(rows: unknown): EventPatch[] {
+  return (rows as EventPatchRow[]).map((row) => ({
+    version: Number(row.version),
     patch: storedPatch(row),
     stateHash: row.state_hash,
     createdAt: dbInstant(row.created_at),
