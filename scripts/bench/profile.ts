@@ -27,7 +27,7 @@ import { expectOk, startSubject, type Bench, type Subject } from './subject.js';
 import { spawnServerProcess, type ServerProcess } from '../lib/serverProcess.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 
-const COUNTERS = ['Questions', 'Com_multi', 'Com_begin', 'Com_commit', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_rollback', 'Com_stmt_execute', 'Com_stmt_prepare'];
+const COUNTERS = ['Questions', 'Com_begin', 'Com_commit', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_rollback', 'Com_stmt_execute', 'Com_stmt_prepare'];
 
 async function counters(admin: mysql.Connection): Promise<Record<string, number>> {
   const [rows] = (await admin.query('SHOW GLOBAL STATUS')) as unknown as [Array<{ Variable_name: string; Value: string }>];
