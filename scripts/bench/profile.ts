@@ -29,6 +29,22 @@ import { formatDatabaseUrl } from '../../src/db/target.js';
 
 const COUNTERS = ['Questions', 'Com_begin', 'Com_commit', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_rollback', 'Com_stmt_execute', 'Com_stmt_prepare'];
 
+/** CPU time (user + system, ms) a process has used so far, from /proc: what it cost, whatever else ran meanwhile. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function mariadbPid(admin: mysql.Connection): Promise<number | undefined> {
+  const [[row]] = (await admin.query('SELECT @@pid_file AS file')) as unknown as [[{ file: string }]];
+  try {
+    return Number(readFileSync(row!.file, 'utf8').trim());
+  } catch {
+    return undefined; // a server elsewhere (DATABASE_URL): its CPU is not counted
+  }
+}
+
 async function counters(admin: mysql.Connection): Promise<Record<string, number>> {
   const [rows] = (await admin.query('SHOW GLOBAL STATUS')) as unknown as [Array<{ Variable_name: string; Value: string }>];
   return Object.fromEntries(rows.filter((row) => COUNTERS.includes(row.Variable_name)).map((row) => [row.Variable_name, Number(row.Value)]));
@@ -98,6 +114,7 @@ async function main(): Promise<number> {
       const subject = await startSubject(bench, `bench_profile`);
       let profiled: ServerProcess | undefined;
       let result;
+      let cpu: { server: number; database: number | undefined } | undefined;
       let before;
       let after;
       try {
@@ -110,7 +127,10 @@ async function main(): Promise<number> {
           get: (path) => fetch(`${base}${path}`, { headers: auth }),
         };
         before = await counters(admin);
+        const database = await mariadbPid(admin);
+        const cpuBefore = { server: cpuMs(profiled.child.pid!), database: database && cpuMs(database) };
         result = await run(client);
+        cpu = { server: cpuMs(profiled.child.pid!) - cpuBefore.server, database: database && cpuMs(database) - cpuBefore.database! };
         after = await counters(admin);
       } finally {
         await profiled?.stop();
@@ -121,6 +141,7 @@ async function main(): Promise<number> {
       const per = (counter: string) => round((after[counter]! - before[counter]! - (counter === 'Questions' ? 1 : 0)) / requests, 2);
       report.push(`### ${name}`, '', `${requests} requests, ${result.rate}/s, p50 ${result.latency.p50_ms} ms, p99 ${result.latency.p99_ms} ms.`, '');
       report.push(`Statements per request: ${COUNTERS.map((c) => `${c} ${per(c)}`).join(', ')}.`, '');
+      report.push(`CPU per request (user + system, from /proc): server process ${round(cpu!.server / requests, 3)} ms (all threads), MariaDB ${cpu!.database === undefined ? 'not measured' : `${round(cpu!.database / requests, 3)} ms`}.`, '');
       // One file per thread, named CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: 0 is the main thread.
       const profiles = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
       const mainThread = profiles.find((f) => f.split('.')[4] === '0')!;
