@@ -6,7 +6,8 @@
  */
 import { createPool } from '../../src/db/pool.js';
 import type { Workload } from '../lib/workloads.js';
-import { alternatingLoops, closedLoop, round } from './measure.js';
+import { readFileSync } from 'node:fs';
+import { alternatingLoops, closedLoop, processCpuMs, round } from './measure.js';
 import { smallStates, startPeer } from './peer.js';
 import type { Sizes } from './sizes.js';
 import { expectOk, startSubject, type Bench } from './subject.js';
@@ -16,6 +17,14 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
   const peer = await startPeer(bench, 'bench_saves_peer');
   const raw = createPool(subject.target, 20);
   try {
+    const [[pidFile]] = (await bench.admin.query('SELECT @@pid_file AS file')) as unknown as [[{ file: string }]];
+    const databasePid = (() => {
+      try {
+        return Number(readFileSync(pidFile!.file, 'utf8').trim());
+      } catch {
+        return undefined; // a MariaDB elsewhere (DATABASE_URL): its CPU is not measured
+      }
+    })();
     await raw.query('CREATE TABLE bl_raw (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, session_id VARCHAR(128) NOT NULL, body LONGBLOB NOT NULL) ENGINE=InnoDB');
     const kinds: Array<{ name: string; state: (client: number) => (i: number) => string }> = [
       { name: 'small (~1 KB)', state: (client) => smallStates(client) },
@@ -28,6 +37,10 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
         const ourStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const peerStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const sessionBase = `saves-${results.length}`;
+        // CPU time of each side's server process and of MariaDB, during that side's turns only.
+        const cpu = { a: { server: 0, database: 0 }, b: { server: 0, database: 0 } };
+        const pids = { a: subject.process.child.pid, b: peer.process.child.pid };
+        let mark = { server: 0, database: 0 };
         const { a: ours, b: upsert } = await alternatingLoops(clients, 2 * sizes.saveSeconds, 4, {
           a: async (client, i) => {
             await expectOk(await subject.put(`${sessionBase}-${client}`, ourStates[client]!(i)), 'save');
@@ -35,7 +48,15 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
           b: async (client, i) => {
             await expectOk(await peer.put(`${sessionBase}-${client}`, peerStates[client]!(i)), 'peer save');
           },
+        }, (side, moment) => {
+          const now = { server: processCpuMs(pids[side]) ?? 0, database: processCpuMs(databasePid) ?? 0 };
+          if (moment === 'start') mark = now;
+          else {
+            cpu[side].server += now.server - mark.server;
+            cpu[side].database += now.database - mark.database;
+          }
         });
+        const perSave = (ms: number, count: number) => round(ms / count, 3);
         const rawStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const baseline = await closedLoop(clients, sizes.rawSeconds, async (client, i) => {
           await raw.execute('INSERT INTO bl_raw (session_id, body) VALUES (?, ?)', [`${sessionBase}-${client}`, rawStates[client]!(i)]);
@@ -53,6 +74,11 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
           baseline_latency: baseline.latency,
           ratio_to_raw_insert: round(ours.rate / baseline.rate, 2),
           ratio_peer_to_raw_insert: round(upsert.rate / baseline.rate, 2),
+          // CPU per save from /proc (0 where not measurable): what bounds the rates on a machine whose cores are all busy.
+          server_cpu_ms_per_save: perSave(cpu.a.server, ours.count),
+          database_cpu_ms_per_save: perSave(cpu.a.database, ours.count),
+          peer_server_cpu_ms_per_save: perSave(cpu.b.server, upsert.count),
+          peer_database_cpu_ms_per_save: perSave(cpu.b.database, upsert.count),
         });
       }
     }
