@@ -74,7 +74,7 @@ export const testAppConfig: AppConfig = {
   stateCacheBytes: 8 * 1024 * 1024,
   workerThreads: 1,
   offloadFromBytes: 128 * 1024,
-  txMaxRetries: 20,
+  txRetryBudgetMs: 10_000,
   idempotencyTtlSeconds: 86_400,
   rateLimitPerSecond: 0,
   rateLimitBurst: 20,

@@ -240,7 +240,7 @@ describe('unavailable: a database that cannot serve is a 503 with Retry-After, n
       pool.on('connection', (connection) => {
         connection.query('SET SESSION innodb_lock_wait_timeout = 1');
       });
-      const server = await startTestServer(pool, { txMaxRetries: 1 });
+      const server = await startTestServer(pool, { txRetryBudgetMs: 0 });
       const holder = await mysql.createConnection(connectionOptions(db.target));
       try {
         expect((await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'locked' }, json: { a: 1 } })).status).to.equal(201);
