@@ -181,6 +181,21 @@ describe('on a 3-node Galera cluster', function () {
       expect(await readBack(unsynced, 3000, true), 'stale reads without wsrep_sync_wait').to.be.greaterThan(0);
     });
 
+    it('/readyz: not ready while its node is desynced from the cluster (as a donor is), ready again after', async () => {
+      for (const server of servers) expect((await server.api.request('GET', '/readyz')).status).to.equal(200);
+      await cluster.query(2, 'SET GLOBAL wsrep_desync = ON');
+      try {
+        const answer = await servers[2]!.api.request('GET', '/readyz');
+        expect(answer.status).to.equal(503);
+        expect(answer.body.detail).to.match(/not synced with its cluster \(Donor\/Desynced\)/);
+        expect(answer.headers.get('retry-after')).to.match(/^\d+$/);
+        expect((await servers[0]!.api.request('GET', '/readyz')).status).to.equal(200);
+      } finally {
+        await cluster.query(2, 'SET GLOBAL wsrep_desync = OFF');
+      }
+      await waitFor(async () => (await servers[2]!.api.request('GET', '/readyz')).status === 200, { what: 'node 3 to be ready again' });
+    });
+
     it('If-Match races across the nodes have exactly one winner; one Idempotency-Key sent through three nodes at once writes one version', async () => {
       const sid = `race-${randomUUID()}`;
       expect((await call(servers[0]!.baseUrl, token, 'PUT', statePath(sid), { json: { round: -1 } })).status).to.equal(201);
@@ -280,9 +295,10 @@ describe('on a 3-node Galera cluster', function () {
         acknowledgedSaves: saves.length,
         byProcess: answers.map((tally, server) => ({ node: server + 1, ok: tally.ok, answered503: tally.unavailable, otherErrors: tally.other.length, slowestMs: tally.maxMs })),
         notReadyAfterMs,
-        rejoinMs: syncedAt - restartedAt,
-        readyAgainAfterSyncMs: readyAgainAt - syncedAt,
-        firstSaveAfterSyncMs: firstOkAfterRestart! - syncedAt,
+        // From the restart of the killed node: it rejoined (synced), its process said ready, and saved.
+        rejoinedAfterMs: syncedAt - restartedAt,
+        readyAfterMs: readyAgainAt - restartedAt,
+        firstSaveAfterMs: firstOkAfterRestart! - restartedAt,
       };
       console.log(`      node-kill figures: ${JSON.stringify(figures)}`);
 
