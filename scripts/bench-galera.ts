@@ -6,7 +6,7 @@
  * node right after a write with and without wsrep_sync_wait; and how long saves stall when a node
  * is killed and when it rejoins, with Galera's default timeouts.
  *
- *   npm run bench:galera [-- --seconds 10] [--writers 16] [--out <folder>]
+ *   npm run bench:galera [-- --seconds 10] [--writers 16] [--rounds 2] [--out <folder>]
  *
  * Writes <out>/results.json and <out>/REPORT.md (default out: bench/galera/). Every server
  * process runs as `npm start` would (dist/src/main.js), with default settings unless a row says
@@ -31,7 +31,7 @@ import { runMain, UsageError } from './lib/cli.js';
 import { startGaleraCluster, type GaleraCluster } from './lib/galeraCluster.js';
 import { spawnServerProcess, type ServerProcess } from './lib/serverProcess.js';
 
-const USAGE = 'usage: npm run bench:galera [-- --seconds <s>] [--writers <n>] [--out <folder>]';
+const USAGE = 'usage: npm run bench:galera [-- --seconds <s>] [--writers <n>] [--rounds <n>] [--out <folder>]';
 const DATABASE = 'bench_galera';
 
 interface Throughput {
@@ -163,12 +163,14 @@ async function nodeLoss(cluster: GaleraCluster, servers: ServerProcess[], token:
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { seconds: { type: 'string' }, writers: { type: 'string' }, out: { type: 'string' } } }));
+    ({ values } = parseArgs({ options: { seconds: { type: 'string' }, writers: { type: 'string' }, rounds: { type: 'string' }, out: { type: 'string' } } }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const seconds = Number(values.seconds ?? 10);
   const writers = Number(values.writers ?? 16);
+  const rounds = Number(values.rounds ?? 2);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError('--rounds ≥ 1');
   if (!(seconds > 0) || !Number.isInteger(writers) || writers < 1) throw new UsageError('--seconds > 0 and --writers ≥ 1');
   const out = values.out ?? join(projectRoot, 'bench', 'galera');
   const logger = createLogger('warn');
@@ -213,14 +215,17 @@ async function main(): Promise<number> {
     const clusterTarget = cluster.target(0, DATABASE);
     // The first API process must migrate the database before the others start on it.
     await stopAllAfter(await startServers([singleUrl, nodeUrls[0]!]));
-    await measure('single server', [singleUrl], singleTarget);
-    await measure('Galera, 1 node used', nodeUrls.slice(0, 1), clusterTarget);
-    await measure('Galera, 2 nodes used', nodeUrls.slice(0, 2), clusterTarget);
-    await measure('Galera, 3 nodes used', nodeUrls, clusterTarget);
-    await measure('Galera, 3 nodes used, WSREP_SYNC_WAIT=0', nodeUrls, clusterTarget, { WSREP_SYNC_WAIT: '0' });
-    await measure('Galera, 3 nodes used, DB_POOL_SIZE=4', nodeUrls, clusterTarget, { DB_POOL_SIZE: '4' });
-    await measure('single server, one session', [singleUrl], singleTarget, {}, true);
-    await measure('Galera, 2 nodes used, one session', nodeUrls.slice(0, 2), clusterTarget, {}, true);
+    // Every row once per round, so that each lives through the same swings of a shared machine.
+    for (let round = 0; round < rounds; round++) {
+      await measure('single server', [singleUrl], singleTarget);
+      await measure('Galera, 1 node used', nodeUrls.slice(0, 1), clusterTarget);
+      await measure('Galera, 2 nodes used', nodeUrls.slice(0, 2), clusterTarget);
+      await measure('Galera, 3 nodes used', nodeUrls, clusterTarget);
+      await measure('Galera, 3 nodes used, WSREP_SYNC_WAIT=0', nodeUrls, clusterTarget, { WSREP_SYNC_WAIT: '0' });
+      await measure('Galera, 3 nodes used, DB_POOL_SIZE=4', nodeUrls, clusterTarget, { DB_POOL_SIZE: '4' });
+      await measure('single server, one session', [singleUrl], singleTarget, {}, true);
+      await measure('Galera, 2 nodes used, one session', nodeUrls.slice(0, 2), clusterTarget, {}, true);
+    }
 
     const stale = [await staleReads(cluster, 0, 2000), await staleReads(cluster, 1, 2000)];
 
@@ -233,17 +238,22 @@ async function main(): Promise<number> {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, load_average_at_end: loadavg().map((x) => round(x, 1)) },
       seconds,
       writers,
+      rounds,
       throughput,
       read_your_writes: stale,
       node_loss: loss,
     };
-    const rows = throughput.map(
-      (row) => `| ${row.setup} | ${row.api_processes} | ${row.saves_per_second} | ${row.latency.p50_ms} | ${row.latency.p99_ms} | ${Object.entries(row.errors).map(([status, count]) => `${count}× ${status}`).join(', ') || '0'} |`,
-    );
+    const setups = [...new Set(throughput.map((row) => row.setup))];
+    const rows = setups.map((setup) => {
+      const of = throughput.filter((row) => row.setup === setup);
+      const each = (value: (row: Throughput) => number): string => of.map((row) => round(value(row), 0)).join(' / ');
+      const errors = of.flatMap((row) => Object.entries(row.errors).map(([status, count]) => `${count}× ${status}`)).join(', ') || '0';
+      return `| ${setup} | ${of[0]!.api_processes} | ${each((row) => row.saves_per_second)} | ${each((row) => row.latency.p50_ms)} | ${each((row) => row.latency.p99_ms)} | ${errors} |`;
+    });
     const report = [
       '# Galera cluster benchmark',
       '',
-      `\`npm run bench:galera -- --seconds ${seconds} --writers ${writers}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}): a 3-node MariaDB Galera cluster on loopback (rsync SST, Galera's default timeouts) and a single MariaDB server, in the same run (load average at the end ${loadavg().map((x) => round(x, 1)).join(', ')}: other work shared the machine); ${writers} writers saving ~1 KB states with an Idempotency-Key, each on its own session unless the row says "one session", spread over the API processes; ${seconds} s per row after a 1 s warm-up. Everything shares the machine: compare rows, do not read them as what three machines do.`,
+      `\`npm run bench:galera -- --seconds ${seconds} --writers ${writers} --rounds ${rounds}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}): a 3-node MariaDB Galera cluster on loopback (rsync SST, Galera's default timeouts) and a single MariaDB server, in the same run (load average at the end ${loadavg().map((x) => round(x, 1)).join(', ')}: other work shared the machine); ${writers} writers saving ~1 KB states with an Idempotency-Key, each on its own session unless the row says "one session", spread over the API processes; ${seconds} s per row after a 1 s warm-up, every row once per round (figures: round 1 / round 2 ...). Everything shares the machine: compare rows, do not read them as what three machines do.`,
       '',
       '| setup | API processes | saves/s | p50 ms | p99 ms | errors |',
       '| --- | --- | --- | --- | --- | --- |',
