@@ -39,9 +39,12 @@ async function main(): Promise<number> {
     process.stdout.write(`${node.name}: DATABASE_URL=${cluster.url(index, database)}  (log: ${node.errorLog})\n`);
   }
   process.stdout.write('running; Ctrl-C stops the cluster\n');
+  // A pending promise does not keep Node running: the timer does, until a signal comes.
+  const keepAlive = setInterval(() => undefined, 60_000);
   const signal = await new Promise<string>((resolve) => {
     for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => resolve(name));
   });
+  clearInterval(keepAlive);
   process.stdout.write(`${signal}: stopping the cluster\n`);
   await cluster.stop();
   return 0;
