@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GaleraCluster } from '../../scripts/lib/galeraCluster.js';
@@ -44,12 +45,17 @@ async function call(baseUrl: string, token: string, method: string, path: string
 
 const statePath = (sid: string, version?: number): string => `/v1/sessions/${encodeURIComponent(sid)}/state${version ? `?version=${version}` : ''}`;
 
+/** The first-start key files the processes were pointed at (one of each start writes its key there). */
+const keyFiles: string[] = [];
+
 function serverEnv(cluster: GaleraCluster, node: number, database: string): Record<string, string> {
+  const keyFile = join(tmpdir(), `session-store-galera-key-${process.pid}-${randomUUID()}`);
+  keyFiles.push(keyFile);
   return {
     DATABASE_URL: cluster.url(node, database),
     WORKER_THREADS: '0',
     DB_POOL_SIZE: '8',
-    BOOTSTRAP_KEY_FILE: join(tmpdir(), `session-store-galera-key-${process.pid}-${randomUUID()}`),
+    BOOTSTRAP_KEY_FILE: keyFile,
   };
 }
 
@@ -88,6 +94,7 @@ describe('on a 3-node Galera cluster', function () {
   after(async () => {
     await Promise.all(created.map((server) => server.stop()));
     await Promise.all(pools.map((pool) => pool.end()));
+    for (const file of keyFiles) rmSync(file, { force: true });
   });
 
   it('three processes starting at once on three nodes apply each migration once, all start ready, and create one first key', async () => {
