@@ -27,7 +27,10 @@ export interface Config {
   workerThreads: number;
   /** States (JSON text) from this size on are parsed, diffed and hashed on a worker thread. */
   offloadFromBytes: number;
-  txMaxRetries: number;
+  /** How long a transaction that keeps conflicting (deadlock, lock wait, Galera certification) is retried. */
+  txRetryBudgetMs: number;
+  /** On a Galera node: the wsrep_sync_wait of the service's connections (1: reads see every earlier write). */
+  wsrepSyncWait: number;
   /** How long an Idempotency-Key record is honoured; a retry after it is a new request. */
   idempotencyTtlSeconds: number;
   /** How often each process purges the records past that window; 0: never (purge them elsewhere). */
@@ -78,7 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointCacheBytes: integer(env, 'CHECKPOINT_CACHE_BYTES', 32 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     workerThreads: integer(env, 'WORKER_THREADS', Math.min(4, availableParallelism()), 0, 64),
     offloadFromBytes: integer(env, 'OFFLOAD_FROM_BYTES', 128 * 1024, 0, Number.MAX_SAFE_INTEGER),
-    txMaxRetries: integer(env, 'TX_MAX_RETRIES', 8, 0, 100),
+    txRetryBudgetMs: integer(env, 'TX_RETRY_BUDGET_MS', 10_000, 0, 600_000),
+    wsrepSyncWait: integer(env, 'WSREP_SYNC_WAIT', 1, 0, 15),
     idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 10 * 365 * 86_400),
     idempotencySweepSeconds: integer(env, 'IDEMPOTENCY_SWEEP_SECONDS', 300, 0, 86_400),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

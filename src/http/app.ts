@@ -33,7 +33,7 @@ export type AppConfig = Pick<
   | 'stateCacheBytes'
   | 'workerThreads'
   | 'offloadFromBytes'
-  | 'txMaxRetries'
+  | 'txRetryBudgetMs'
   | 'idempotencyTtlSeconds'
   | 'rateLimitPerSecond'
   | 'rateLimitBurst'
@@ -68,16 +68,18 @@ export interface AppOptions {
   logger: Logger;
   /** The managed MariaDB's storage check (its folder gone, its disk full): readiness, and writes refused meanwhile. */
   storage?: () => StorageProblem | undefined;
+  /** The database is a Galera node, whose connections set this wsrep_sync_wait: /readyz checks the node's cluster state. */
+  galera?: { wsrepSyncWait: number } | undefined;
 }
 
 /** Builds the HTTP app from what it is given; it opens no port and runs no migration. */
-export function createApp({ pool, config, logger, storage }: AppOptions): App {
+export function createApp({ pool, config, logger, storage, galera }: AppOptions): App {
   const store: StoreContext = {
     pool,
     cache: createStateCache(config.stateCacheBytes),
     checkpoints: createCheckpointCache(config.checkpointCacheBytes),
     policy: { maxEventsBetween: config.checkpointEvery, fullStateRatio: config.fullStateRatio },
-    transactions: { maxRetries: config.txMaxRetries },
+    transactions: { retryBudgetMs: config.txRetryBudgetMs },
     work: createTaskRunner({
       threads: config.workerThreads,
       inlineBelow: config.offloadFromBytes,
@@ -110,7 +112,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     logger,
   );
   const routers = [
-    healthRoutes(pool, access, { logger, storage }),
+    healthRoutes(pool, access, { logger, storage, galera }),
     stateRoutes(store, access, tenantOf),
     historyRoutes(store, access, tenantOf),
     // A reader that takes nothing for two heartbeats while its stream waits for room is dropped.

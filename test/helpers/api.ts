@@ -75,7 +75,7 @@ export const testAppConfig: AppConfig = {
   checkpointCacheBytes: 8 * 1024 * 1024,
   workerThreads: 1,
   offloadFromBytes: 128 * 1024,
-  txMaxRetries: 20,
+  txRetryBudgetMs: 10_000,
   idempotencyTtlSeconds: 86_400,
   rateLimitPerSecond: 0,
   rateLimitBurst: 20,
