@@ -41,7 +41,7 @@ async function main(): Promise<number> {
       let checkpoints = 0;
       let bytes = 0;
       await sweepRetention(
-        { pool, work, transactions: { maxRetries: config.txMaxRetries } },
+        { pool, work, transactions: { retryBudgetMs: config.txRetryBudgetMs } },
         {
           serviceRules: serviceRulesOf(config),
           batchRows: config.compactionBatchRows,

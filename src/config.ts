@@ -21,11 +21,16 @@ export interface Config {
   checkpointEvery: number;
   fullStateRatio: number;
   stateCacheBytes: number;
+  /** In-process cache of decoded checkpoints, for loads of older versions; 0: off. */
+  checkpointCacheBytes: number;
   /** Worker threads for the CPU-heavy work on large states; 0: all on the event loop. */
   workerThreads: number;
   /** States (JSON text) from this size on are parsed, diffed and hashed on a worker thread. */
   offloadFromBytes: number;
-  txMaxRetries: number;
+  /** How long a transaction that keeps conflicting (deadlock, lock wait, Galera certification) is retried. */
+  txRetryBudgetMs: number;
+  /** On a Galera node: the wsrep_sync_wait of the service's connections (1: reads see every earlier write). */
+  wsrepSyncWait: number;
   /** How long an Idempotency-Key record is honoured; a retry after it is a new request. */
   idempotencyTtlSeconds: number;
   /** How often each process purges the records past that window; 0: never (purge them elsewhere). */
@@ -39,6 +44,8 @@ export interface Config {
   /** Default per-key rate limit (requests per second); 0: off. Keys may carry their own. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** How long a key confirmed by its row is taken as still valid without reading the row again: the bound on how late a revocation or expiry is seen. 0: read on every request. */
+  apiKeyCacheMs: number;
   /** Where the first start writes the key it creates when there are no keys at all. */
   bootstrapKeyFile: string;
   /** Change feed (GET /v1/sessions/{sid}/watch): how often each process reads the watched sessions' heads. */
@@ -84,9 +91,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointEvery: integer(env, 'CHECKPOINT_EVERY', 64, 1, 100_000),
     fullStateRatio: number(env, 'FULL_STATE_RATIO', 0.5, 0, 100),
     stateCacheBytes: integer(env, 'STATE_CACHE_BYTES', 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    checkpointCacheBytes: integer(env, 'CHECKPOINT_CACHE_BYTES', 32 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     workerThreads: integer(env, 'WORKER_THREADS', Math.min(4, availableParallelism()), 0, 64),
     offloadFromBytes: integer(env, 'OFFLOAD_FROM_BYTES', 128 * 1024, 0, Number.MAX_SAFE_INTEGER),
-    txMaxRetries: integer(env, 'TX_MAX_RETRIES', 8, 0, 100),
+    txRetryBudgetMs: integer(env, 'TX_RETRY_BUDGET_MS', 10_000, 0, 600_000),
+    wsrepSyncWait: integer(env, 'WSREP_SYNC_WAIT', 1, 0, 15),
     idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 10 * 365 * 86_400),
     idempotencySweepSeconds: integer(env, 'IDEMPOTENCY_SWEEP_SECONDS', 300, 0, 86_400),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
@@ -95,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     rateLimitPerSecond: number(env, 'RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 1_000_000),
+    apiKeyCacheMs: integer(env, 'API_KEY_CACHE_MS', 1000, 0, 60_000),
     feedPollMs: integer(env, 'FEED_POLL_MS', 100, 10, 60_000),
     feedHeartbeatMs: integer(env, 'FEED_HEARTBEAT_MS', 15_000, 100, 600_000),
     feedPatchLimitBytes: integer(env, 'FEED_PATCH_LIMIT_BYTES', 64 * 1024, 0, 1024 * 1024 * 1024),

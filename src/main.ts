@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError, type LocalMariadb } from './db/localMariadb.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/openDatabase.js';
+import { isGaleraNode } from './db/galera.js';
 import { createPool, type Pool } from './db/pool.js';
 import { createApp, type App } from './http/app.js';
 import { createHttpServer } from './http/httpServer.js';
@@ -38,8 +39,12 @@ async function main(): Promise<number> {
     const applied = await migrate(target);
     if (applied.length > 0) logger.info('applied migrations', { migrations: applied });
 
-    pool = createPool(target, config.dbPoolSize, config.dbQueueLimit);
-    const keyFile = await ensureBootstrapKey(pool, config.bootstrapKeyFile, { maxRetries: config.txMaxRetries });
+    // On a Galera node, reads wait for the writes the cluster committed before them (read-your-writes
+    // through any node), and /readyz asks whether the node is synced in the primary component.
+    const galera = await isGaleraNode(target);
+    if (galera) logger.info('the database is a Galera cluster node', { wsrepSyncWait: config.wsrepSyncWait });
+    pool = createPool(target, config.dbPoolSize, config.dbQueueLimit, { wsrepSyncWait: galera ? config.wsrepSyncWait : undefined });
+    const keyFile = await ensureBootstrapKey(pool, config.bootstrapKeyFile, { retryBudgetMs: config.txRetryBudgetMs });
     if (keyFile) {
       logger.info('no API keys existed: created a write key for tenant "default"; it is in this file (readable by its owner only)', { file: keyFile });
     }
@@ -51,7 +56,7 @@ async function main(): Promise<number> {
       });
     }
     const storage = local ? local.storageProblem.bind(local) : undefined;
-    app = createApp({ pool, config, logger, storage });
+    app = createApp({ pool, config, logger, storage, galera: galera ? { wsrepSyncWait: config.wsrepSyncWait } : undefined });
     if (config.metricsPort !== undefined) {
       watchProcess({ pool, openStreams: () => app.feed.stats().streams, cacheBytes: () => app.store.cache.bytes });
       metricsServer = await startMetricsServer(config.metricsPort, config.metricsHost, logger);

@@ -28,6 +28,7 @@ import { historyPages } from './historyPages.js';
 import { loads } from './loads.js';
 import { writeRun } from './measure.js';
 import { pauses } from './pauses.js';
+import { peerLoads } from './peerLoads.js';
 import { markdown, targets, type Results } from './report.js';
 import { saves } from './saves.js';
 import { FULL, QUICK } from './sizes.js';
@@ -61,6 +62,7 @@ async function main(): Promise<number> {
     const diffResults = diffs(workloads);
     const longListResults = longListDiffs(sizes.longListRows);
     const pauseResults = await pauses(bench, sizes);
+    const peerLoadResults = await peerLoads(bench, chat, sizes);
     const partial = {
       meta: {
         date: new Date().toISOString().slice(0, 10),
@@ -82,6 +84,7 @@ async function main(): Promise<number> {
       diff: diffResults,
       diff_long_lists: longListResults,
       pauses: pauseResults,
+      peer_loads: peerLoadResults,
     };
     const results: Results = { ...partial, targets: targets(partial) };
     writeRun(values.out!, results, markdown(results));

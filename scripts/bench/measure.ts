@@ -1,5 +1,5 @@
 /** Measuring: latency summaries, samples taken in turns, closed-loop throughput, and writing a run's results. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Latency {
@@ -45,14 +45,19 @@ export async function interleaved<K extends string>(count: number, ops: Record<K
   return samples;
 }
 
-/** `clients` loops running `op` until `seconds` pass; returns per-op latencies and the op rate. */
-export async function closedLoop(clients: number, seconds: number, op: (client: number, i: number) => Promise<void>): Promise<{ rate: number; latency: Latency }> {
+/** `clients` loops running `op` until `seconds` pass; returns per-op latencies and the op rate (and the raw samples and time, to merge runs). */
+export async function closedLoop(
+  clients: number,
+  seconds: number,
+  op: (client: number, i: number) => Promise<void>,
+  first = 0,
+): Promise<{ rate: number; latency: Latency; samples: number[]; seconds: number }> {
   const samples: number[] = [];
   const start = performance.now();
   const deadline = start + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, client) => {
-      for (let i = 0; performance.now() < deadline; i++) {
+      for (let i = first; performance.now() < deadline; i++) {
         const t = performance.now();
         await op(client, i);
         samples.push(performance.now() - t);
@@ -60,7 +65,52 @@ export async function closedLoop(clients: number, seconds: number, op: (client: 
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
-  return { rate: round(samples.length / elapsed, 1), latency: latency(samples) };
+  return { rate: round(samples.length / elapsed, 1), latency: latency(samples), samples, seconds: elapsed };
+}
+
+/**
+ * Two closed loops taken in alternating turns (a, b, a, b…, `turns` each, `seconds` in all each),
+ * so that both live through the same moments of a shared machine; each one's rate over its own
+ * turns, and its latencies. `op`'s `i` carries on from turn to turn, so a client's states do too.
+ */
+export async function alternatingLoops(
+  clients: number,
+  seconds: number,
+  turns: number,
+  ops: { a: (client: number, i: number) => Promise<void>; b: (client: number, i: number) => Promise<void> },
+  /** Called as each turn starts and ends (to take the processes' CPU time around it). */
+  onTurn: (name: 'a' | 'b', moment: 'start' | 'end') => void = () => undefined,
+): Promise<{ a: { rate: number; latency: Latency; count: number }; b: { rate: number; latency: Latency; count: number } }> {
+  const runs = { a: { samples: [] as number[], seconds: 0, next: 0 }, b: { samples: [] as number[], seconds: 0, next: 0 } };
+  for (let turn = 0; turn < turns; turn++) {
+    for (const name of turn % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+      const run = runs[name];
+      const counts = new Array<number>(clients).fill(0);
+      onTurn(name, 'start');
+      const result = await closedLoop(clients, seconds / turns, async (client, i) => {
+        counts[client]!++;
+        await ops[name](client, i);
+      }, run.next);
+      onTurn(name, 'end');
+      run.samples.push(...result.samples);
+      run.seconds += result.seconds;
+      run.next += Math.max(...counts);
+    }
+  }
+  const summary = (run: (typeof runs)['a']) => ({ rate: round(run.samples.length / run.seconds, 1), latency: latency(run.samples), count: run.samples.length });
+  return { a: summary(runs.a), b: summary(runs.b) };
+}
+
+/** CPU time (user + system, ms) process `pid` has used so far, from /proc (Linux); undefined elsewhere. */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // utime and stime: fields 14 and 15 of stat (11 and 12 after the command's closing parenthesis), in clock ticks of 10 ms.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes a run's figures (results.json) and its report (REPORT.md) to `out`, and prints the report. */

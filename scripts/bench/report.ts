@@ -4,6 +4,7 @@ import type { historyPages } from './historyPages.js';
 import type { loads } from './loads.js';
 import { round } from './measure.js';
 import type { pauses } from './pauses.js';
+import type { peerLoads } from './peerLoads.js';
 import type { saves } from './saves.js';
 import type { storage } from './storage.js';
 
@@ -16,12 +17,22 @@ export interface Results {
   diff: ReturnType<typeof diffs>;
   diff_long_lists: ReturnType<typeof longListDiffs>;
   pauses: Awaited<ReturnType<typeof pauses>>;
+  peer_loads: Awaited<ReturnType<typeof peerLoads>>;
   targets: Array<{ target: string; measured: string; holds: boolean }>;
 }
 
 export function targets(r: Omit<Results, 'targets'>): Results['targets'] {
   const storageTarget = { 'chat-300': 40, 'creds-300': 25, 'table-100': 15 } as Record<string, number>;
   const out: Results['targets'] = [];
+  // Issue 12: against the bare upsert service, measured in the same run.
+  for (const s of r.saves.filter((x) => x.clients === 16)) {
+    out.push({ target: `issue 12: save rate, 16 clients, ${s.state}: >= 0.8x the upsert peer's`, measured: `${s.ratio_to_peer}x (${s.saves_per_second}/s vs ${s.peer_upserts_per_second}/s)`, holds: s.ratio_to_peer >= 0.8 });
+    out.push({ target: `issue 12: save p99, 16 clients, ${s.state}: <= 2x the upsert peer's p99`, measured: `${s.ratio_p99_to_peer_p99}x (${s.latency.p99_ms} ms vs ${s.peer_latency.p99_ms} ms; p50 ${s.latency.p50_ms} vs ${s.peer_latency.p50_ms} ms)`, holds: s.ratio_p99_to_peer_p99 <= 2 });
+  }
+  const p = r.peer_loads;
+  out.push({ target: `issue 12: load latest over HTTP, ~1 KB state, p50: <= 1.2x the upsert peer's`, measured: `${p.ratio_latest_small_p50_to_peer}x (${p.latest_small.p50_ms} ms vs ${p.peer_latest_small.p50_ms} ms)`, holds: p.ratio_latest_small_p50_to_peer <= 1.2 });
+  out.push({ target: `issue 12: load latest over HTTP, chat session head (${p.chat_head_state_bytes} B), p50: <= 1.2x the upsert peer's`, measured: `${p.ratio_latest_chat_p50_to_peer}x (${p.latest_chat.p50_ms} ms vs ${p.peer_latest_chat.p50_ms} ms)`, holds: p.ratio_latest_chat_p50_to_peer <= 1.2 });
+  out.push({ target: `issue 12: load a random version of a ${p.chat_session_versions}-version chat session, p50: <= 2x the upsert peer's latest load (of that state)`, measured: `${p.ratio_random_version_p50_to_peer_latest}x (${p.random_version.p50_ms} ms vs ${p.peer_latest_same_state.p50_ms} ms)`, holds: p.ratio_random_version_p50_to_peer_latest <= 2 });
   for (const s of r.storage) {
     const want = storageTarget[s.workload];
     if (want !== undefined) {
@@ -56,11 +67,15 @@ export function markdown(r: Results): string {
   for (const s of r.storage) {
     lines.push(`| ${s.workload} | ${s.saves} | ${s.full_states_bytes} | ${s.stored_events_bytes + s.stored_checkpoints_bytes} | ${s.idempotency_records} (${s.stored_idempotency_bytes}) | ${s.on_disk_bytes} (${s.on_disk_idempotency_bytes}) | ${s.baseline_overwrite_bytes} | ${s.baseline_copies_bytes} | ${s.baseline_system_versioned_bytes} | ${s.ratio_copies_to_ours}× | ${s.ratio_system_versioned_to_ours}× |`);
   }
-  lines.push('', '## 2. Saves (through HTTP, distinct sessions per client) vs raw single-row INSERT of the same bytes (autocommit)', '');
-  lines.push('| state | clients | saves/s | p50 ms | p99 ms | raw INSERT/s | raw p50 ms | raw p99 ms | ratio |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('', '## 2. Saves (through HTTP, distinct sessions per client) vs the bare upsert service and a raw single-row INSERT of the same bytes (autocommit)', '');
+  lines.push('The upsert peer (`scripts/bench/upsertPeer.ts`) is what a user would otherwise write: one HTTP request, one `INSERT … ON DUPLICATE KEY UPDATE` of the whole JSON, no history; on the same stack as the store (Koa, @koa/router, raw-body, mysql2 prepared statements, one process with a pool of 20), so the comparison is the history store\'s work against none, not one framework against another; it checks a bearer token held in memory and parses the body as JSON. A separate process on the same MariaDB, sent the same states by the same client, in alternating turns with ours (4 turns each).', '');
+  const cpuLines = ['', 'CPU time per save (user + system, from /proc, during each side\'s own turns): with every core busy, a rate follows it.', '', '| state | clients | ours: server ms | ours: MariaDB ms | peer: server ms | peer: MariaDB ms | ours / peer (server + MariaDB) |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  lines.push('| state | clients | ours saves/s | p50 ms | p99 ms | peer upserts/s | peer p50 ms | peer p99 ms | ours / peer | p99 ours / peer | raw INSERT/s | raw p50 ms | raw p99 ms | ours / raw | peer / raw |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of r.saves) {
-    lines.push(`| ${s.state} | ${s.clients} | ${s.saves_per_second} | ${s.latency.p50_ms} | ${s.latency.p99_ms} | ${s.baseline_raw_insert_per_second} | ${s.baseline_latency.p50_ms} | ${s.baseline_latency.p99_ms} | ${s.ratio_to_raw_insert}× |`);
+    cpuLines.push(`| ${s.state} | ${s.clients} | ${s.server_cpu_ms_per_save} | ${s.database_cpu_ms_per_save} | ${s.peer_server_cpu_ms_per_save} | ${s.peer_database_cpu_ms_per_save} | ${round((s.server_cpu_ms_per_save + s.database_cpu_ms_per_save) / (s.peer_server_cpu_ms_per_save + s.peer_database_cpu_ms_per_save), 2)}× |`);
+    lines.push(`| ${s.state} | ${s.clients} | ${s.saves_per_second} | ${s.latency.p50_ms} | ${s.latency.p99_ms} | ${s.peer_upserts_per_second} | ${s.peer_latency.p50_ms} | ${s.peer_latency.p99_ms} | ${s.ratio_to_peer}× | ${s.ratio_p99_to_peer_p99}× | ${s.baseline_raw_insert_per_second} | ${s.baseline_latency.p50_ms} | ${s.baseline_latency.p99_ms} | ${s.ratio_to_raw_insert}× | ${s.ratio_peer_to_raw_insert}× |`);
   }
+  lines.push(...cpuLines);
   lines.push('', '## 3. Loads vs a primary-key SELECT of the same state stored whole', '');
   lines.push('End to end: HTTP GET from another process (API key check, head row, state). Use case: the same load function the route calls, in this process, with the JSON serialisation. `/healthz` is a bare HTTP round trip with no database work: the floor under any HTTP answer.', '');
   lines.push('| history | HTTP latest p50 / p99 ms | HTTP random version p50 / p99 | HTTP random instant p50 / p99 | use case latest p50 / p99 | use case random version p50 / p99 | HTTP /healthz p50 | PK SELECT p50 / p99 | HTTP latest / PK | use case latest / PK |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -87,6 +102,13 @@ export function markdown(r: Results): string {
     lines.push(`| ${label} | ${s.idle.p50_ms} / ${s.idle.p99_ms} | ${s.during.p50_ms} / ${s.during.p99_ms} | ${s.longest_pause_ms} | ${s.during.samples} | ${s.heavy_ms} |`);
   }
   lines.push('', `Longest pause, event loop only vs worker threads: ${p.ratio_longest_pause_event_loop_to_workers}×.`);
+  const q = r.peer_loads;
+  lines.push('', '## 7. Loads over HTTP vs the bare upsert service', '');
+  lines.push(`One client, samples taken in shuffled turns (${q.latest_small.samples} each). The chat session has ${q.chat_session_versions} versions: the chat workload's states over and over, each round a new conversation. Its random version is compared with the peer's load of that same state (the peer holds each distinct state under an id of its own).`, '');
+  lines.push('| load | ours p50 / p99 ms | peer p50 / p99 ms | ours / peer (p50) |', '| --- | --- | --- | --- |');
+  lines.push(`| latest, ~1 KB (${q.small_state_bytes} B) | ${q.latest_small.p50_ms} / ${q.latest_small.p99_ms} | ${q.peer_latest_small.p50_ms} / ${q.peer_latest_small.p99_ms} | ${q.ratio_latest_small_p50_to_peer}× |`);
+  lines.push(`| latest, chat head (${q.chat_head_state_bytes} B) | ${q.latest_chat.p50_ms} / ${q.latest_chat.p99_ms} | ${q.peer_latest_chat.p50_ms} / ${q.peer_latest_chat.p99_ms} | ${q.ratio_latest_chat_p50_to_peer}× |`);
+  lines.push(`| random version of ${q.chat_session_versions} (peer: latest of that state) | ${q.random_version.p50_ms} / ${q.random_version.p99_ms} | ${q.peer_latest_same_state.p50_ms} / ${q.peer_latest_same_state.p99_ms} | ${q.ratio_random_version_p50_to_peer_latest}× |`);
   lines.push('');
   return lines.join('\n');
 }

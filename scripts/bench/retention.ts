@@ -20,6 +20,7 @@ import mysql from 'mysql2/promise';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/openDatabase.js';
 import { connectionOptions, selectRows, type Pool } from '../../src/db/pool.js';
+import { DEFAULT_TRANSACTION_OPTIONS } from '../../src/db/transaction.js';
 import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
@@ -68,7 +69,7 @@ async function compaction(bench: Bench, quick: boolean) {
         }
         const before = await storedBytes(subject.pool);
         const started = performance.now();
-        const result = await compactSession({ pool: subject.pool, work, transactions: { maxRetries: 8 } }, TENANT, workload.name, { keepVersions: KEEP }, { batchRows: 1000 });
+        const result = await compactSession({ pool: subject.pool, work, transactions: DEFAULT_TRANSACTION_OPTIONS }, TENANT, workload.name, { keepVersions: KEEP }, { batchRows: 1000 });
         const ms = performance.now() - started;
         const verified = await verifyHistory(subject.pool, TENANT, workload.name);
         const after = await storedBytes(subject.pool);

@@ -5,6 +5,8 @@ export interface Sizes {
   rawSeconds: number;
   histories: number[];
   loadSamples: number;
+  /** Versions of the chat session a random version is loaded from, against the upsert peer (section 7). */
+  chatSessionVersions: number;
   historyVersions: number;
   historySamples: number;
   largeStateBytes: number;
@@ -20,6 +22,7 @@ export const FULL: Sizes = {
   rawSeconds: 4,
   histories: [100, 10_000, 100_000],
   loadSamples: 400,
+  chatSessionVersions: 1_500,
   historyVersions: 300,
   historySamples: 200,
   largeStateBytes: 500_000,
@@ -33,6 +36,7 @@ export const QUICK: Sizes = {
   rawSeconds: 0.4,
   histories: [100, 1_000, 3_000],
   loadSamples: 40,
+  chatSessionVersions: 120,
   historyVersions: 110,
   historySamples: 20,
   largeStateBytes: 100_000,

@@ -35,11 +35,12 @@ async function freshDatabase(bench: Bench, name: string): Promise<DatabaseTarget
 }
 
 /** The server in its own process on a fresh database `name`, with a write key of TENANT; close() drops it all. */
-export async function startSubject(bench: Bench, name: string, env: Record<string, string> = {}): Promise<Subject> {
+/** `command`: how to run the server (default: dist/src/main.js with node; the profile adds --cpu-prof). */
+export async function startSubject(bench: Bench, name: string, env: Record<string, string> = {}, command?: string[]): Promise<Subject> {
   const target = await freshDatabase(bench, name);
   const pool = createPool(target, 20);
   const { token } = await createKey(pool, { tenant: TENANT, role: 'write' });
-  const serverProcess = await spawnServerProcess({ DATABASE_URL: formatDatabaseUrl(target), LOG_LEVEL: 'info', DB_POOL_SIZE: '20', ...env });
+  const serverProcess = await spawnServerProcess({ DATABASE_URL: formatDatabaseUrl(target), LOG_LEVEL: 'info', DB_POOL_SIZE: '20', ...env }, command);
   const auth = { authorization: `Bearer ${token}` };
   return {
     target,

@@ -74,11 +74,26 @@ function stateTextOf(value: Json, text?: string): StateText {
   return { text: text ?? JSON.stringify(value), hash: digest.hash.toString('hex'), bytes: digest.bytes };
 }
 
+/**
+ * The value a state's text was made from, while the StateText object is the one this thread made:
+ * a save planned on the thread that ingested its body (every state below OFFLOAD_FROM_BYTES) does
+ * not parse the text again (bench/PROFILE.md: the new state was parsed twice per save). A
+ * StateText that crossed threads is a copy, not in this map: its text is parsed. Never mutated by
+ * its users (the diff and the replay check only read it).
+ */
+const parsedStates = new WeakMap<StateText, Json>();
+
+function parsedState(state: StateText): Json {
+  return parsedStates.get(state) ?? (JSON.parse(state.text) as Json);
+}
+
 /** A whole state sent by a client (PUT): parsed, checked, hashed and made compact. */
 export function ingestState(input: { text: string; limits: StateLimits }): TaskResult<StateText> {
   const parsed = parseJsonDocument(input.text, input.limits.maxDepth);
   if (!parsed.ok) return parsed;
-  return ok(stateTextOf(parsed.value));
+  const state = stateTextOf(parsed.value);
+  parsedStates.set(state, parsed.value);
+  return ok(state);
 }
 
 export interface IngestedPatch {
@@ -154,7 +169,7 @@ export function planWrite(input: {
   if ('state' in input.next) {
     state = input.next.state;
     if (state.hash === head.hash) return ok({ unchanged: true });
-    after = JSON.parse(state.text) as Json;
+    after = parsedState(state);
   } else {
     const patch = JSON.parse(input.next.patchText) as Operation[];
     try {

@@ -32,9 +32,27 @@ export function isTransient(error: unknown): boolean {
  */
 export class RetryTransaction extends Error {}
 
-/** mysql2 marks `fatal` every error after which the connection is gone (refused, reset, lost...). */
+/** Socket errors that mean the server is gone or was never there. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']);
+/** mysql2's words for a statement given to a connection that had already died (a pooled one whose server restarted). */
+const CLOSED_CONNECTION_MESSAGE = /Can't add new command when connection is in closed state|Connection lost|connection is in closed state/i;
+
+/**
+ * The connection is gone: refused, reset, timed out, closed under the statement. mysql2 marks
+ * `fatal` most such errors; a statement given to a connection that had already closed gets a
+ * plain Error with only its message to tell, and is caught here too.
+ */
 export function isConnectionLost(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { fatal?: unknown }).fatal === true;
+  if (typeof error !== 'object' || error === null) return false;
+  const { fatal, code, message } = error as { fatal?: unknown; code?: unknown; message?: unknown };
+  if (fatal === true) return true;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return errno(error) === undefined && typeof message === 'string' && CLOSED_CONNECTION_MESSAGE.test(message);
+}
+
+/** Galera: ER_UNKNOWN_COM_ERROR "WSREP has not yet prepared node for application use" (joining, or outside the primary component). */
+export function isNodeNotReady(error: unknown): boolean {
+  return errno(error) === 1047;
 }
 
 /** withTransaction ran out of retries on a transaction that kept conflicting (RetryTransaction). */
@@ -71,6 +89,8 @@ const UNAVAILABLE_ERRNOS: ReadonlyMap<number, DatabaseUnavailable> = new Map([
   [1053, { detail: 'the database is shutting down', retryAfterSeconds: RETRY_DOWN_SECONDS }], // ER_SERVER_SHUTDOWN
   [1927, { detail: 'the database closed the connection', retryAfterSeconds: RETRY_DOWN_SECONDS }], // ER_CONNECTION_KILLED
   [1047, { detail: 'the database node is not ready (Galera: WSREP has not yet prepared node)', retryAfterSeconds: RETRY_DOWN_SECONDS }], // ER_UNKNOWN_COM_ERROR
+  // Galera: the write could not be replicated (the node left the primary component under it); not committed.
+  [1180, { detail: 'the database could not commit the write (a cluster node left under it)', retryAfterSeconds: RETRY_DOWN_SECONDS }], // ER_ERROR_DURING_COMMIT
   [1290, { detail: 'the database is read-only for now (failover or maintenance)', retryAfterSeconds: RETRY_DOWN_SECONDS }], // ER_OPTION_PREVENTS_STATEMENT
   [1021, { detail: 'the database has no disk space left', retryAfterSeconds: RETRY_DOWN_SECONDS }], // ER_DISK_FULL
   [1114, { detail: 'the database has no disk space left (table full)', retryAfterSeconds: RETRY_DOWN_SECONDS }], // ER_RECORD_FILE_FULL

@@ -237,7 +237,7 @@ function socketPathFor(runDir: string): string {
   return join(tmpdir(), `session-store-${tag}.sock`);
 }
 
-async function canConnect(socketPath: string): Promise<boolean> {
+export async function canConnect(socketPath: string): Promise<boolean> {
   if (!existsSync(socketPath)) return false;
   try {
     const connection = await mysql.createConnection({ socketPath, user: 'root', password: '', connectTimeout: 2000 });
@@ -248,12 +248,12 @@ async function canConnect(socketPath: string): Promise<boolean> {
   }
 }
 
-interface Binaries {
+export interface Binaries {
   server: string;
   installDb: string;
 }
 
-function findExecutable(names: string[]): string | undefined {
+export function findExecutable(names: string[]): string | undefined {
   const dirs = [...executableSearchPath(), ...EXTRA_BIN_DIRS];
   for (const name of names) {
     for (const dir of dirs) {
@@ -269,13 +269,13 @@ function findExecutable(names: string[]): string | undefined {
   return undefined;
 }
 
-function findBinaries(): Binaries | undefined {
+export function findBinaries(): Binaries | undefined {
   const server = findExecutable(SERVER_NAMES);
   const installDb = findExecutable(INSTALL_DB_NAMES);
   return server && installDb ? { server, installDb } : undefined;
 }
 
-function installBinaries(options: LocalMariadbOptions): Binaries {
+export function installBinaries(options: Pick<LocalMariadbOptions, 'autoInstall' | 'logger'>): Binaries {
   const howTo =
     'Install the MariaDB server (Debian/Ubuntu: `sudo apt-get install mariadb-server`), ' +
     'or set DATABASE_URL=mysql://user:pass@host:port/database to use a server you already run.';
@@ -284,16 +284,23 @@ function installBinaries(options: LocalMariadbOptions): Binaries {
     throw new Error(`The MariaDB server binaries (mariadbd, mariadb-install-db) were not found. ${howTo}`);
   }
   options.logger.info('MariaDB is not installed: installing Debian package mariadb-server with apt-get');
+  installDebianPackages(['mariadb-server'], howTo);
+  const found = findBinaries();
+  if (!found) throw new Error(`mariadb-server was installed but its binaries were not found. ${howTo}`);
+  return found;
+}
+
+/** `apt-get update`, then installs the packages (root only); `howTo` ends the message of a failure. */
+export function installDebianPackages(packages: string[], howTo: string): void {
+  const aptGet = findExecutable(['apt-get']);
+  if (process.getuid?.() !== 0 || !aptGet) throw new Error(`${packages.join(', ')} must be installed (as root, with apt-get). ${howTo}`);
   const env = childEnvironment({ DEBIAN_FRONTEND: 'noninteractive' });
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'mariadb-server']]) {
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...packages]]) {
     const result = spawnSync(aptGet, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (result.status !== 0) {
       throw new Error(`apt-get ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}\n${howTo}`);
     }
   }
-  const found = findBinaries();
-  if (!found) throw new Error(`mariadb-server was installed but its binaries were not found. ${howTo}`);
-  return found;
 }
 
 /**
@@ -301,7 +308,7 @@ function installBinaries(options: LocalMariadbOptions): Binaries {
  * the data folder, and a project checked out under a private folder (mode 700, as `mktemp -d`
  * makes) is out of its reach. Grant search permission (x, not read) on such ancestors, and say so.
  */
-function makeReachableFor(user: string, dataDir: string, logger: Logger): void {
+export function makeReachableFor(user: string, dataDir: string, logger: Logger): void {
   mkdirSync(dataDir, { recursive: true });
   for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
     const { mode } = statSync(dir);
@@ -318,8 +325,8 @@ function idOf(flag: '-u' | '-g', user: string): number {
   if (result.status !== 0) throw new Error(`there is no "${user}" user to run mariadbd as (it refuses to run as root)`);
   return Number(result.stdout.trim());
 }
-const uidOf = (user: string): number => idOf('-u', user);
-const gidOf = (user: string): number => idOf('-g', user);
+export const uidOf = (user: string): number => idOf('-u', user);
+export const gidOf = (user: string): number => idOf('-g', user);
 
 /** Initialises into a fresh folder and renames it into place, so a failed attempt leaves nothing half-made. */
 function initialise(installDb: string, paths: Paths, logger: Logger): void {

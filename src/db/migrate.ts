@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { Umzug, type UmzugStorage } from 'umzug';
 import { migrationsDir } from '../paths.js';
-import { isNoSuchTable } from './errors.js';
+import { isNoSuchTable, isTransient } from './errors.js';
 import { connectionOptions, selectRows, type Queryable } from './pool.js';
 import type { DatabaseTarget } from './target.js';
 
@@ -14,24 +17,49 @@ export function migrationNames(): string[] {
     .sort();
 }
 
+/** How long the migration lease lasts unless renewed, and how often its holder renews it. */
+const LEASE_SECONDS = 30;
+const RENEW_EVERY_MS = 5_000;
+/** How long a process waits for another one's migrations before it gives up. */
+const WAIT_FOR_LEASE_MS = 10 * 60_000;
+
 /**
  * Applies the pending migrations and returns their names. Two processes starting at once must
- * not both apply them, and GET_LOCK is not available on Galera, so the first one to lock the one
- * row of `schema_lock` (SELECT ... FOR UPDATE) applies them while the other waits on that row and
- * then finds nothing pending. DDL commits implicitly, so the lock is held on one connection and
- * the migrations run on another.
+ * not both apply them. Neither GET_LOCK nor a row lock held by SELECT ... FOR UPDATE works on a
+ * Galera cluster (locks are not replicated: two processes on two nodes each hold "the" lock), so
+ * the one row of `schema_lease` is taken by a conditional UPDATE, a write: on one server its row
+ * lock serialises the takers, on Galera certification lets exactly one of two racing nodes commit
+ * it (the other's UPDATE, retried by the node, then finds the lease held and changes nothing). The
+ * holder renews the lease while it works and clears it at the end; a holder that died leaves a
+ * lease that expires. Having taken it, a process reads the applied migrations again (umzug does)
+ * and applies only those still pending. DDL commits implicitly, so the lease is handled on one
+ * connection and the migrations run on another.
  */
 export async function migrate(target: DatabaseTarget): Promise<string[]> {
-  const lockConnection = await mysql.createConnection(connectionOptions(target));
+  const leaseConnection = await mysql.createConnection(connectionOptions(target));
   const runConnection = await mysql.createConnection({ ...connectionOptions(target), multipleStatements: true });
+  const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
+  let renewal: NodeJS.Timeout | undefined;
+  let held = false;
   try {
-    await lockConnection.query(
-      'CREATE TABLE IF NOT EXISTS schema_lock (id TINYINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB',
+    await retryConflicts(() =>
+      leaseConnection.query(
+        `CREATE TABLE IF NOT EXISTS schema_lease (
+           id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+           holder VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NULL,
+           expires_at DATETIME(6) NULL,
+           bumps BIGINT UNSIGNED NOT NULL DEFAULT 0
+         ) ENGINE=InnoDB`,
+      ),
     );
-    await lockConnection.query('INSERT IGNORE INTO schema_lock (id) VALUES (1)');
-    await lockConnection.query('SET SESSION innodb_lock_wait_timeout = 600');
-    await lockConnection.query('START TRANSACTION');
-    await lockConnection.query('SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE');
+    await retryConflicts(() => leaseConnection.query('INSERT IGNORE INTO schema_lease (id) VALUES (1)'));
+    await takeLease(leaseConnection, holder);
+    held = true;
+    renewal = setInterval(() => {
+      leaseConnection
+        .execute(`UPDATE schema_lease SET expires_at = UTC_TIMESTAMP(6) + INTERVAL ${LEASE_SECONDS} SECOND WHERE id = 1 AND holder = ?`, [holder])
+        .catch(() => undefined); // a renewal lost to a conflict is made again at the next tick
+    }, RENEW_EVERY_MS);
 
     await runConnection.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -50,11 +78,46 @@ export async function migrate(target: DatabaseTarget): Promise<string[]> {
       logger: undefined,
     });
     const applied = await umzug.up();
-    await lockConnection.query('COMMIT');
     return applied.map((migration) => migration.name);
   } finally {
+    clearInterval(renewal);
+    if (held) {
+      await retryConflicts(() => leaseConnection.execute('UPDATE schema_lease SET holder = NULL, expires_at = NULL WHERE id = 1 AND holder = ?', [holder])).catch(() => undefined);
+    }
     await runConnection.end().catch(() => undefined);
-    await lockConnection.end().catch(() => undefined);
+    await leaseConnection.end().catch(() => undefined);
+  }
+}
+
+/** Waits until this process holds the migration lease (free, or expired). */
+async function takeLease(connection: mysql.Connection, holder: string): Promise<void> {
+  const deadline = Date.now() + WAIT_FOR_LEASE_MS;
+  for (;;) {
+    try {
+      const [result] = await connection.execute(
+        `UPDATE schema_lease SET holder = ?, expires_at = UTC_TIMESTAMP(6) + INTERVAL ${LEASE_SECONDS} SECOND
+          WHERE id = 1 AND (holder IS NULL OR expires_at < UTC_TIMESTAMP(6))`,
+        [holder],
+      );
+      if ((result as mysql.ResultSetHeader).affectedRows === 1) return;
+    } catch (error) {
+      // Lost certification to another node's taking of the lease: it holds it; wait.
+      if (!isTransient(error)) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`another process has held the migration lease (schema_lease) for ${WAIT_FOR_LEASE_MS / 60_000} minutes`);
+    await sleep(100 + Math.random() * 200);
+  }
+}
+
+/** Runs a statement again when it lost a deadlock or Galera certification (two nodes creating the lease row at once). */
+async function retryConflicts<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if (!isTransient(error) || attempt >= 20) throw error;
+      await sleep(Math.random() * 50 * attempt);
+    }
   }
 }
 

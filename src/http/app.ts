@@ -1,5 +1,6 @@
 import Koa from 'koa';
 import { createChangeFeed, type ChangeFeed } from '../sessions/changeFeed.js';
+import { createCheckpointCache } from '../sessions/checkpointCache.js';
 import { createStateCache } from '../sessions/stateCache.js';
 import { createTaskRunner } from '../work/taskRunner.js';
 import type { StoreContext } from '../sessions/context.js';
@@ -35,10 +36,12 @@ export type AppConfig = Pick<
   | 'stateCacheBytes'
   | 'workerThreads'
   | 'offloadFromBytes'
-  | 'txMaxRetries'
+  | 'txRetryBudgetMs'
   | 'idempotencyTtlSeconds'
   | 'rateLimitPerSecond'
   | 'rateLimitBurst'
+  | 'apiKeyCacheMs'
+  | 'checkpointCacheBytes'
   | 'feedPollMs'
   | 'feedHeartbeatMs'
   | 'feedPatchLimitBytes'
@@ -71,15 +74,18 @@ export interface AppOptions {
   logger: Logger;
   /** The managed MariaDB's storage check (its folder gone, its disk full): readiness, and writes refused meanwhile. */
   storage?: () => StorageProblem | undefined;
+  /** The database is a Galera node, whose connections set this wsrep_sync_wait: /readyz checks the node's cluster state. */
+  galera?: { wsrepSyncWait: number } | undefined;
 }
 
 /** Builds the HTTP app from what it is given; it opens no port and runs no migration. */
-export function createApp({ pool, config, logger, storage }: AppOptions): App {
+export function createApp({ pool, config, logger, storage, galera }: AppOptions): App {
   const store: StoreContext = {
     pool,
     cache: createStateCache(config.stateCacheBytes),
+    checkpoints: createCheckpointCache(config.checkpointCacheBytes),
     policy: { maxEventsBetween: config.checkpointEvery, fullStateRatio: config.fullStateRatio },
-    transactions: { maxRetries: config.txMaxRetries },
+    transactions: { retryBudgetMs: config.txRetryBudgetMs },
     work: createTaskRunner({
       threads: config.workerThreads,
       inlineBelow: config.offloadFromBytes,
@@ -89,7 +95,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     logger,
   };
-  const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }));
+  const authenticator = createAuthenticator(pool, (error) => logger.warn('could not record a key use', { error }), config.apiKeyCacheMs);
   // Each route names its guard (the access it needs) as its first middleware: the guard runs once
   // the route has matched, and the body is read only after it has admitted the caller.
   const readBody = bodyReader(config.bodyLimitBytes);
@@ -112,7 +118,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     logger,
   );
   const routers = [
-    healthRoutes(pool, access, { logger, storage }),
+    healthRoutes(pool, access, { logger, storage, galera }),
     stateRoutes(store, access, tenantOf),
     historyRoutes(store, access, tenantOf),
     // A reader that takes nothing for two heartbeats while its stream waits for room is dropped.
@@ -120,7 +126,7 @@ export function createApp({ pool, config, logger, storage }: AppOptions): App {
     sessionRoutes(store, access, tenantOf, config.maxJsonDepth),
     retentionRoutes(store, access, tenantOf, config),
     exchangeRoutes(store, access, tenantOf, config),
-    keyRoutes(pool, access, config.maxJsonDepth),
+    keyRoutes(pool, access, config.maxJsonDepth, (keyId) => authenticator.forget(keyId)),
     identityRoutes(access),
     uiRoutes(access),
   ];

@@ -4,13 +4,15 @@ import type { PlannedVersion } from '../core/stateTasks.js';
 import { laterInstant } from '../core/time.js';
 import { isDuplicateKey, RetryTransaction } from '../db/errors.js';
 import type { Connection } from '../db/pool.js';
-import { advanceSessionHead } from '../store/advanceSessionHead.js';
-import { appendEvent } from '../store/appendEvent.js';
+import type mysql from 'mysql2/promise';
+import type { Statement } from '../db/batch.js';
+import { advanceSessionHeadStatement } from '../store/advanceSessionHead.js';
+import { appendEventStatement } from '../store/appendEvent.js';
 import { encodeJson } from '../store/codec.js';
 import type { EventKind } from '../store/eventMetadata.js';
-import { insertSessionHead } from '../store/insertSessionHead.js';
+import { insertSessionHeadStatement } from '../store/insertSessionHead.js';
 import type { SessionHead, SessionHeadWrite } from '../store/sessionHead.js';
-import { writeCheckpoint } from '../store/writeCheckpoint.js';
+import { writeCheckpointStatement } from '../store/writeCheckpoint.js';
 import type { StoreContext } from './context.js';
 import type { CachedState } from './stateCache.js';
 
@@ -35,6 +37,24 @@ export interface VersionToAppend {
  * new head, so a caller can append again.
  */
 export async function appendVersion(ctx: StoreContext, connection: Connection, next: VersionToAppend): Promise<SessionHead> {
+  const { head, statements } = await versionStatements(ctx, next);
+  try {
+    for (const { sql, values } of statements) await connection.execute(sql, values as mysql.ExecuteValues[]);
+  } catch (error) {
+    // Two first writes of one session raced: the loser runs again and finds the winner's head.
+    if (!next.head && isDuplicateKey(error)) throw new RetryTransaction();
+    throw error;
+  }
+  return head;
+}
+
+/**
+ * The statements that append one version (the event, a checkpoint when the policy says so, the
+ * moved head), to be run in the caller's transaction in any order (src/db/batch.ts sends them
+ * with its COMMIT), and the head they leave. On a session's first version they fail with a
+ * duplicate key (1062) when another writer created it first: see appendVersion.
+ */
+export async function versionStatements(ctx: StoreContext, next: VersionToAppend): Promise<{ head: SessionHead; statements: Statement[] }> {
   const { tenant, sessionId, head, plan } = next;
   const version = head ? head.headVersion + 1 : 1;
   const createdAt = head ? laterInstant(next.now, head.updatedAt) : next.now;
@@ -49,10 +69,8 @@ export async function appendVersion(ctx: StoreContext, connection: Connection, n
       })
     : 'full';
   const writesCheckpoint = decision !== 'patch';
-  let headWrite: SessionHeadWrite;
-
-  try {
-    await appendEvent(connection, {
+  const statements: Statement[] = [
+    appendEventStatement({
       tenant,
       sessionId,
       version,
@@ -68,34 +86,29 @@ export async function appendVersion(ctx: StoreContext, connection: Connection, n
       author: next.author,
       sourceSessionId: next.source?.sessionId,
       sourceVersion: next.source?.version,
-    });
-    if (writesCheckpoint) {
-      await writeCheckpoint(connection, { tenant, sessionId, version, state: await encodeJson(plan.text) });
-    }
-    headWrite = {
-      tenant,
-      sessionId,
-      headVersion: version,
-      headStateHash: digest.hash,
-      headChainHash: chainHash(head ? head.headChainHash : GENESIS_HASH, {
-        version,
-        kind: next.kind,
-        createdAt,
-        stateHash: digest.hash,
-      }),
-      headStateBytes: digest.bytes,
-      checkpointVersion: writesCheckpoint ? version : head!.checkpointVersion,
-      patchBytesSinceCheckpoint: writesCheckpoint ? 0 : head!.patchBytesSinceCheckpoint + patchBytes,
-      updatedAt: createdAt,
-    };
-    if (head) await advanceSessionHead(connection, headWrite, head.headVersion);
-    else await insertSessionHead(connection, headWrite);
-  } catch (error) {
-    // Two first writes of one session raced: the loser runs again and finds the winner's head.
-    if (!head && isDuplicateKey(error)) throw new RetryTransaction();
-    throw error;
+    }),
+  ];
+  if (writesCheckpoint) {
+    statements.push(writeCheckpointStatement({ tenant, sessionId, version, state: await encodeJson(plan.text) }));
   }
-  return { ...headWrite, createdAt: head ? head.createdAt : createdAt, deletedAt: null };
+  const headWrite: SessionHeadWrite = {
+    tenant,
+    sessionId,
+    headVersion: version,
+    headStateHash: digest.hash,
+    headChainHash: chainHash(head ? head.headChainHash : GENESIS_HASH, {
+      version,
+      kind: next.kind,
+      createdAt,
+      stateHash: digest.hash,
+    }),
+    headStateBytes: digest.bytes,
+    checkpointVersion: writesCheckpoint ? version : head!.checkpointVersion,
+    patchBytesSinceCheckpoint: writesCheckpoint ? 0 : head!.patchBytesSinceCheckpoint + patchBytes,
+    updatedAt: createdAt,
+  };
+  statements.push(head ? advanceSessionHeadStatement(headWrite, head.headVersion) : insertSessionHeadStatement(headWrite));
+  return { head: { ...headWrite, createdAt: head ? head.createdAt : createdAt, deletedAt: null }, statements };
 }
 
 /** What the state cache keeps of a version just appended: its state, without its patch. */

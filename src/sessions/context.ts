@@ -4,12 +4,15 @@ import type { Pool } from '../db/pool.js';
 import type { TransactionOptions } from '../db/transaction.js';
 import type { Logger } from '../log.js';
 import type { TaskRunner } from '../work/taskRunner.js';
+import type { CheckpointCache } from './checkpointCache.js';
 import type { StateCache } from './stateCache.js';
 
 /** What every use case needs: built once in createApp from the pool and the configuration. */
 export interface StoreContext {
   pool: Pool;
   cache: StateCache;
+  /** Decoded checkpoints (CHECKPOINT_CACHE_BYTES), for loads of older versions; none: read each time. */
+  checkpoints?: CheckpointCache;
   policy: CheckpointPolicy;
   transactions: TransactionOptions;
   /** Runs the CPU-heavy state work, off the event loop for large states. */

@@ -14,7 +14,7 @@ export async function headState(ctx: StoreContext, db: Queryable, head: SessionH
   const cached = ctx.cache.get(head.tenant, head.sessionId, head.headVersion, head.headStateHash);
   countCacheLookup(cached !== undefined);
   if (cached !== undefined) return cached;
-  const rebuilt = await rebuildState(db, ctx.work, head.tenant, head.sessionId, head.headVersion);
+  const rebuilt = await rebuildState(db, ctx.work, head.tenant, head.sessionId, head.headVersion, ctx.checkpoints);
   ctx.cache.set(head.tenant, head.sessionId, { version: head.headVersion, stateHash: head.headStateHash, state: rebuilt.state });
   return rebuilt.state;
 }

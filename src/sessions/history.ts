@@ -50,7 +50,7 @@ export async function readVersion(ctx: StoreContext, tenant: string, sessionId: 
   }
   const { patch: stored, ...metadata } = event;
   if (stored) return { ...metadata, patchText: await decodeJson(stored) };
-  const { state } = await readingKeptVersion(ctx.pool, tenant, sessionId, version, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, version));
+  const { state } = await readingKeptVersion(ctx.pool, tenant, sessionId, version, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, version, ctx.checkpoints));
   return { ...metadata, patchText: `[{"op":"${version === 1 ? 'add' : 'replace'}","path":"","value":${state.text}}]` };
 }
 
@@ -65,9 +65,9 @@ export async function diffVersions(
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   await resolveVersion(ctx.pool, head, { version: Math.max(from, to) });
   await resolveVersion(ctx.pool, head, { version: Math.min(from, to) });
-  const fromState = await readingKeptVersion(ctx.pool, tenant, sessionId, from, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, from));
+  const fromState = await readingKeptVersion(ctx.pool, tenant, sessionId, from, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, from, ctx.checkpoints));
   if (from === to) return { from, to, patch: Buffer.from('[]') };
-  const toState = await readingKeptVersion(ctx.pool, tenant, sessionId, to, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, to));
+  const toState = await readingKeptVersion(ctx.pool, tenant, sessionId, to, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, to, ctx.checkpoints));
   const size = fromState.state.text.length + toState.state.text.length;
   const { patch } = await runStateTask(ctx.work, 'diffStates', { fromText: fromState.state.text, toText: toState.state.text }, size);
   return { from, to, patch };

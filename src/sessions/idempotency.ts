@@ -3,10 +3,12 @@ import { canonicalJson, type Json } from '../core/json.js';
 import type { DbInstant } from '../core/time.js';
 import type { Queryable } from '../db/pool.js';
 import { UnprocessableError } from '../errors.js';
-import { deleteIdempotencyRecord } from '../store/deleteIdempotencyRecord.js';
+import type { Statement } from '../db/batch.js';
+import { deleteIdempotencyRecord, deleteIdempotencyRecordStatement } from '../store/deleteIdempotencyRecord.js';
 import { readIdempotencyRecord } from '../store/readIdempotencyRecord.js';
+import type { IdempotencyRecord } from '../store/readIdempotencyRecord.js';
 import type { SessionHead } from '../store/sessionHead.js';
-import { writeIdempotencyRecord } from '../store/writeIdempotencyRecord.js';
+import { writeIdempotencyRecord, writeIdempotencyRecordStatement } from '../store/writeIdempotencyRecord.js';
 
 /** A write sent with an Idempotency-Key, and what identifies the request for reuse checks. */
 export interface IdempotentRequest {
@@ -59,6 +61,33 @@ export async function firstAnswer(
     throw new UnprocessableError('this Idempotency-Key was already used with a different request');
   }
   return { status: record.status, response: record.response };
+}
+
+/**
+ * firstAnswer on a record already read (readIdempotencyRecordStatement, with the head row locked):
+ * the stored first answer, a 422, or undefined; an expired record's DELETE is added to `statements`
+ * (to be run before the new record's INSERT, in the same transaction).
+ */
+export function answerFromRecord(
+  request: IdempotentRequest | undefined,
+  head: SessionHead | undefined,
+  record: (IdempotencyRecord & { expired: boolean }) | undefined,
+  statements: Statement[],
+): StoredAnswer | undefined {
+  if (!request || !head || !record) return undefined;
+  if (record.expired) {
+    statements.push(deleteIdempotencyRecordStatement(request.tenant, request.sessionId, request.key));
+    return undefined;
+  }
+  if (!record.requestHash.equals(request.requestHash)) {
+    throw new UnprocessableError('this Idempotency-Key was already used with a different request');
+  }
+  return { status: record.status, response: record.response };
+}
+
+/** recordAnswer as statements (none without an Idempotency-Key), to be sent with the write's COMMIT. */
+export function recordStatements(request: IdempotentRequest | undefined, answer: StoredAnswer, now: DbInstant): Statement[] {
+  return request ? [writeIdempotencyRecordStatement({ ...request, ...answer, createdAt: now })] : [];
 }
 
 /** Stores the answer to a keyed request, in the transaction that wrote what it answers. */

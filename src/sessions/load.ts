@@ -3,12 +3,15 @@ import type { Queryable } from '../db/pool.js';
 import { NotFoundError } from '../errors.js';
 import { countLoad } from '../metrics/metrics.js';
 import { findVersionAt } from '../store/findVersionAt.js';
-import { readFirstVersion } from '../store/sessionBase.js';
+import { readFirstVersion, readFirstVersionStatement, toFirstVersion } from '../store/sessionBase.js';
 import { readingKeptVersion, requireKeptVersion, versionRemoved } from '../retention/keptVersions.js';
 import type { SessionHead } from '../store/sessionHead.js';
 import type { StoreContext } from './context.js';
 import { headState } from './headState.js';
-import { requireLiveSession } from './liveSession.js';
+import { requireLive, requireLiveSession } from './liveSession.js';
+import { runBatch } from '../db/batch.js';
+import { readEventsFromCheckpointStatement, toEventPatches } from '../store/readEventsFromCheckpoint.js';
+import { readSessionHeadStatement, toReadHead } from '../store/readSessionHead.js';
 import { rebuildState } from './rebuildState.js';
 
 /** Which version: the head, a version number, or the last version saved at or before an instant. */
@@ -26,6 +29,7 @@ export async function resolveVersion(
   head: SessionHead,
   selector: VersionSelector,
   notFound: (detail: string) => Error = (detail) => new NotFoundError(detail),
+  firstVersion?: number,
 ): Promise<number> {
   if ('latest' in selector) return head.headVersion;
   if ('version' in selector) {
@@ -33,7 +37,10 @@ export async function resolveVersion(
       throw notFound(`session ${head.sessionId} has no version ${selector.version} (its latest is ${head.headVersion})`);
     }
     // Retention may have removed it (410, naming the first version kept).
-    if (selector.version < head.headVersion) await requireKeptVersion(db, head.tenant, head.sessionId, selector.version);
+    if (selector.version < head.headVersion) {
+      if (firstVersion === undefined) await requireKeptVersion(db, head.tenant, head.sessionId, selector.version);
+      else if (selector.version < firstVersion) throw versionRemoved(head.sessionId, `version ${selector.version}`, firstVersion);
+    }
     return selector.version;
   }
   const version = await findVersionAt(db, head.tenant, head.sessionId, selector.at);
@@ -50,8 +57,25 @@ export async function resolveVersion(
 
 export async function loadState(ctx: StoreContext, tenant: string, sessionId: string, selector: VersionSelector): Promise<LoadedState> {
   countLoad(selector);
+  if ('version' in selector) {
+    // The head row, the session's first kept version and the events from the version's nearest
+    // checkpoint, in one round trip: the events are read whatever the head says (a version past
+    // it, a deleted session, a version retention removed), and used only once those are checked.
+    const [headRows, eventRows, baseRows] = await runBatch(ctx.pool, [
+      readSessionHeadStatement(tenant, sessionId),
+      readEventsFromCheckpointStatement(tenant, sessionId, selector.version),
+      readFirstVersionStatement(tenant, sessionId),
+    ]);
+    const head = requireLive(toReadHead(headRows), sessionId);
+    const version = await resolveVersion(ctx.pool, head, selector, undefined, toFirstVersion(baseRows));
+    if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };
+    // A compaction that began after the base was read may have deleted the rows: then a 410.
+    return readingKeptVersion(ctx.pool, tenant, sessionId, version, () =>
+      rebuildState(ctx.pool, ctx.work, tenant, sessionId, version, ctx.checkpoints, toEventPatches(eventRows)),
+    );
+  }
   const head = await requireLiveSession(ctx.pool, tenant, sessionId);
   const version = await resolveVersion(ctx.pool, head, selector);
   if (version === head.headVersion) return { version, createdAt: head.updatedAt, state: await headState(ctx, ctx.pool, head) };
-  return readingKeptVersion(ctx.pool, tenant, sessionId, version, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, version));
+  return readingKeptVersion(ctx.pool, tenant, sessionId, version, () => rebuildState(ctx.pool, ctx.work, tenant, sessionId, version, ctx.checkpoints));
 }

@@ -1,15 +1,18 @@
 import type { JsonObject } from '../core/json.js';
 import type { PlannedVersion } from '../core/stateTasks.js';
 import type { Connection } from '../db/pool.js';
-import { withTransaction } from '../db/transaction.js';
+import type { Statement } from '../db/batch.js';
+import { isDuplicateKey, RetryTransaction } from '../db/errors.js';
+import { withBatchedTransaction } from '../db/transaction.js';
 import { countWrite } from '../metrics/metrics.js';
 import type { EventKind } from '../store/eventMetadata.js';
-import { lockSessionHead } from '../store/lockSessionHead.js';
+import { lockSessionHeadStatements, toLockedHead } from '../store/lockSessionHead.js';
+import { readIdempotencyRecordStatement, toIdempotencyRecord } from '../store/readIdempotencyRecord.js';
 import type { SessionHead } from '../store/sessionHead.js';
-import { appendVersion, cachedVersion } from './appendVersion.js';
+import { cachedVersion, versionStatements } from './appendVersion.js';
 import type { StoreContext } from './context.js';
 import { expectSession, type IfMatch } from './expectedVersion.js';
-import { firstAnswer, idempotentRequest, recordAnswer } from './idempotency.js';
+import { answerFromRecord, idempotentRequest, recordStatements } from './idempotency.js';
 import { planEarly } from './earlyPlan.js';
 import { planVersion, type RequestedState } from './planVersion.js';
 import type { CachedState } from './stateCache.js';
@@ -51,6 +54,12 @@ export interface WriteSpec {
  * repeated Idempotency-Key from its record (within IDEMPOTENCY_TTL_SECONDS); check the preconditions; plan the next version from
  * the head state; append it and record the answer. A state equal to the head writes no version.
  * The state cache learns the new head once the transaction has committed.
+ *
+ * Two round trips when the plan needs nothing more from the database (bench/PROFILE.md: a small
+ * save's time was its six statements, each a round trip): START TRANSACTION, the locking read, the
+ * clock and the Idempotency-Key's record in the first; the event, checkpoint, head and record rows
+ * with COMMIT in the second. The answer is given only once that second one has returned, so after
+ * the commit, and a statement that fails stops the batch before its COMMIT (src/db/batch.ts).
  */
 export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<WriteAnswer> {
   const { tenant, sessionId, kind, conditions } = spec;
@@ -59,13 +68,23 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
   let written: CachedState | undefined;
   const early = spec.requested ? await planEarly(ctx, tenant, sessionId, spec.requested) : undefined;
 
-  const outcome = await withTransaction(
+  const outcome = await withBatchedTransaction(
     ctx.pool,
-    async (connection) => {
+    async (transaction) => {
       written = undefined;
-      const { head, now } = await lockSessionHead(connection, tenant, sessionId);
-      const first = await firstAnswer(connection, request, head, { now, ttlSeconds: ctx.idempotencyTtlSeconds });
-      if (first !== undefined) return replayedWriteAnswer(sessionId, first);
+      const { connection } = transaction;
+      const first = await transaction.begin([
+        ...lockSessionHeadStatements(tenant, sessionId),
+        ...(request ? [readIdempotencyRecordStatement(tenant, sessionId, request.key, ctx.idempotencyTtlSeconds)] : []),
+      ]);
+      const { head, now } = toLockedHead(first);
+      const record = request ? toIdempotencyRecord(first[2]) : undefined;
+      const statements: Statement[] = [];
+      const replay = answerFromRecord(request, head, record, statements);
+      if (replay !== undefined) {
+        await transaction.commit(statements);
+        return replayedWriteAnswer(sessionId, replay);
+      }
       expectSession(sessionId, head, { exists: spec.requires, ifMatch: conditions.ifMatch, createOnly: conditions.createOnly });
 
       const next = await spec.next(connection, head);
@@ -74,14 +93,22 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
       let result: WriteAnswer;
       if (plan) {
         const source = next.forkedFrom ?? (next.restoredFrom !== undefined ? { sessionId, version: next.restoredFrom } : undefined);
-        const appended = await appendVersion(ctx, connection, { tenant, sessionId, kind, head, plan, now, message: conditions.message, author: conditions.author, source });
-        written = cachedVersion(appended, plan);
-        result = writeAnswer(outcomeOf(kind, appended, { plan, next }));
+        const appended = await versionStatements(ctx, { tenant, sessionId, kind, head, plan, now, message: conditions.message, author: conditions.author, source });
+        statements.push(...appended.statements);
+        written = cachedVersion(appended.head, plan);
+        result = writeAnswer(outcomeOf(kind, appended.head, { plan, next }));
       } else {
         // No plan: the state equals the head's, so there is a head.
         result = writeAnswer(outcomeOf(kind, head!, undefined));
       }
-      await recordAnswer(connection, request, { status: result.status, response: result.body }, now);
+      statements.push(...recordStatements(request, { status: result.status, response: result.body }, now));
+      try {
+        await transaction.commit(statements);
+      } catch (error) {
+        // Two first writes of one session raced: the loser runs again and finds the winner's head.
+        if (!head && isDuplicateKey(error)) throw new RetryTransaction();
+        throw error;
+      }
       return result;
     },
     ctx.transactions,

@@ -1,3 +1,4 @@
+import type { Statement } from '../db/batch.js';
 import { execute, type Queryable } from '../db/pool.js';
 import type { EncodedBody } from './codec.js';
 import type { EventFigures } from './eventMetadata.js';
@@ -15,16 +16,21 @@ export interface NewEvent extends EventFigures {
 
 /** Appends one event; the primary key (tenant, session, version) refuses a second writer of a version. */
 export async function appendEvent(db: Queryable, event: NewEvent): Promise<void> {
-  await execute(
-    db,
-    `INSERT INTO events (tenant, session_id, version, kind, patch, patch_encoding, ops, patch_bytes, state_bytes,
+  const { sql, values } = appendEventStatement(event);
+  await execute(db, sql, values);
+}
+
+/** appendEvent as a statement, to be sent with others (src/db/batch.ts). */
+export function appendEventStatement(event: NewEvent): Statement {
+  return {
+    sql: `INSERT INTO events (tenant, session_id, version, kind, patch, patch_encoding, ops, patch_bytes, state_bytes,
        state_hash, prev_hash, created_at, message, author, source_session_id, source_version)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
+    values: [
       event.tenant, event.sessionId, event.version, event.kind,
       event.patch?.body ?? null, event.patch?.encoding ?? 0,
       event.ops, event.patchBytes, event.stateBytes, event.stateHash, event.prevHash, event.createdAt,
       event.message ?? null, event.author ?? null, event.sourceSessionId ?? null, event.sourceVersion ?? null,
     ],
-  );
+  };
 }

@@ -1,10 +1,12 @@
-import { selectRows, type Queryable } from '../db/pool.js';
+import { execute, type Queryable } from '../db/pool.js';
 
 /**
- * Locks the one row of `schema_lock` until the transaction ends: the migrations hold it while they
- * run, and the work a first start does once for all processes starting together (the first API
- * key) holds it too, so only one of them does it.
+ * Takes the one row of `schema_lease` (see migrate.ts) until the transaction ends, for the work a
+ * first start does once for all the processes starting together (the first API key). A write,
+ * not SELECT ... FOR UPDATE: on one server its row lock makes the others wait, and on Galera,
+ * where row locks are not replicated, certification lets only one of two nodes commit it (the
+ * other's transaction is retried and finds the work done).
  */
 export async function lockSchema(db: Queryable): Promise<void> {
-  await selectRows(db, 'SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE', []);
+  await execute(db, 'UPDATE schema_lease SET bumps = bumps + 1 WHERE id = 1', []);
 }

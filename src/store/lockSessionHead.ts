@@ -1,4 +1,5 @@
 import { dbInstant } from '../core/time.js';
+import type { Statement } from '../db/batch.js';
 import { selectRows, type Queryable } from '../db/pool.js';
 import { SESSION_HEAD_COLUMNS, toSessionHead, type SessionHead, type SessionHeadRow } from './sessionHead.js';
 
@@ -23,4 +24,20 @@ export async function lockSessionHead(
   if (rows[0]) return { head: toSessionHead(rows[0]), now: dbInstant(rows[0].now) };
   const [clock] = await selectRows<{ now: string }>(db, 'SELECT UTC_TIMESTAMP(6) AS now', []);
   return { head: undefined, now: dbInstant(clock!.now) };
+}
+
+/**
+ * lockSessionHead (`update`) as statements, to be sent with others (src/db/batch.ts): the locking
+ * read, then the clock, read once the lock is held. Read their results with `toLockedHead`.
+ */
+export function lockSessionHeadStatements(tenant: string, sessionId: string): Statement[] {
+  return [
+    { sql: `SELECT ${SESSION_HEAD_COLUMNS} FROM sessions WHERE tenant = ? AND session_id = ? FOR UPDATE`, values: [tenant, sessionId] },
+    { sql: 'SELECT UTC_TIMESTAMP(6) AS now', values: [] },
+  ];
+}
+
+export function toLockedHead(results: unknown[]): { head: SessionHead | undefined; now: string } {
+  const [heads, clock] = results as [SessionHeadRow[], Array<{ now: string }>];
+  return { head: heads[0] && toSessionHead(heads[0]), now: dbInstant(clock[0]!.now) };
 }

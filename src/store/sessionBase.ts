@@ -1,4 +1,5 @@
 import { dbInstant } from '../core/time.js';
+import type { Statement } from '../db/batch.js';
 import { execute, selectRows, type Queryable } from '../db/pool.js';
 
 /** Where a compacted session's history starts: its first kept version and the chain link into it. */
@@ -23,6 +24,15 @@ export async function readSessionBase(db: Queryable, tenant: string, sessionId: 
 /** The first version a session still has: its base, or 1. */
 export async function readFirstVersion(db: Queryable, tenant: string, sessionId: string): Promise<number> {
   return (await readSessionBase(db, tenant, sessionId))?.baseVersion ?? 1;
+}
+
+/** readFirstVersion as a statement, to be sent with others in one round trip (see runBatch). */
+export function readFirstVersionStatement(tenant: string, sessionId: string): Statement {
+  return { sql: 'SELECT base_version FROM session_bases WHERE tenant = ? AND session_id = ?', values: [tenant, sessionId] };
+}
+
+export function toFirstVersion(rows: unknown): number {
+  return (rows as Array<{ base_version: number }>)[0]?.base_version ?? 1;
 }
 
 /** Records a new base; a base only ever moves forward (a lower one leaves the row as it is). */

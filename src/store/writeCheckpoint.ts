@@ -1,3 +1,4 @@
+import type { Statement } from '../db/batch.js';
 import { execute, type Queryable } from '../db/pool.js';
 import type { EncodedBody } from './codec.js';
 
@@ -10,10 +11,15 @@ export interface NewCheckpoint {
 }
 
 export async function writeCheckpoint(db: Queryable, checkpoint: NewCheckpoint): Promise<void> {
+  const { sql, values } = writeCheckpointStatement(checkpoint);
+  await execute(db, sql, values);
+}
+
+/** writeCheckpoint as a statement, to be sent with others (src/db/batch.ts). */
+export function writeCheckpointStatement(checkpoint: NewCheckpoint): Statement {
   const { tenant, sessionId, version, state } = checkpoint;
-  await execute(
-    db,
-    'INSERT INTO checkpoints (tenant, session_id, version, encoding, body) VALUES (?, ?, ?, ?, ?)',
-    [tenant, sessionId, version, state.encoding, state.body],
-  );
+  return {
+    sql: 'INSERT INTO checkpoints (tenant, session_id, version, encoding, body) VALUES (?, ?, ?, ?, ?)',
+    values: [tenant, sessionId, version, state.encoding, state.body],
+  };
 }

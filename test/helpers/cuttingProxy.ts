@@ -2,8 +2,13 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { DatabaseTarget } from '../../src/db/target.js';
 
-/** A COM_QUERY packet carrying `COMMIT`: 3-byte length 7, sequence 0, command 0x03, the text. */
-const COMMIT_PACKET = Buffer.concat([Buffer.from([7, 0, 0, 0, 3]), Buffer.from('COMMIT')]);
+/**
+ * A COM_QUERY packet ending in `COMMIT`: alone (3-byte length 7, sequence 0, command 0x03, the
+ * text), or as the last of several statements sent together (src/db/batch.ts).
+ */
+function endsInCommit(chunk: Buffer): boolean {
+  return chunk.length >= 11 && chunk[3] === 0 && chunk[4] === 3 && chunk.subarray(chunk.length - 6).toString('latin1') === 'COMMIT';
+}
 
 export interface CuttingProxy {
   /** The database through the proxy (TCP on loopback). */
@@ -41,8 +46,9 @@ export async function startCuttingProxy(upstream: DatabaseTarget): Promise<Cutti
     const database = upstream.socketPath ? connect(upstream.socketPath) : connect(upstream.port ?? 3306, upstream.host ?? 'localhost');
     sockets.add(client).add(database);
     let cutting = false;
+    let cutTimer: NodeJS.Timeout | undefined;
     client.on('data', (chunk) => {
-      if (armed && chunk.includes(COMMIT_PACKET)) {
+      if (armed && endsInCommit(chunk)) {
         armed = false;
         cutting = true;
       }
@@ -53,10 +59,14 @@ export async function startCuttingProxy(upstream: DatabaseTarget): Promise<Cutti
         client.write(chunk);
         return;
       }
-      // MariaDB has answered the COMMIT (so it is applied); the client never hears it.
+      // MariaDB is answering the batch that ends in COMMIT; the client never hears it. The
+      // connection is cut a moment later, once the COMMIT (the batch's last statement) has run.
+      if (cutTimer) return;
       proxy.cuts++;
-      client.destroy();
-      database.destroy();
+      cutTimer = setTimeout(() => {
+        client.destroy();
+        database.destroy();
+      }, 200);
     });
     const close = () => {
       client.destroy();

@@ -3,6 +3,7 @@ import type { LocalMariadb } from '../../src/db/localMariadb.js';
 import { startLocalMariadb } from '../../src/db/localMariadb.js';
 import { parseDatabaseUrl, type DatabaseTarget } from '../../src/db/target.js';
 import { createLogger } from '../../src/log.js';
+import { stopGaleraCluster } from './galera.js';
 
 /**
  * The test MariaDB: the server DATABASE_URL names (its user must be allowed to create databases),
@@ -37,6 +38,7 @@ export const mochaHooks = {
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(120_000);
+    await stopGaleraCluster();
     await local?.stop();
   },
 };

@@ -197,6 +197,55 @@ describe('access: API keys, roles and tenants', function () {
     }
   });
 
+  it('with API_KEY_CACHE_MS, refuses a revoked or expired key within that bound, and a key revoked over HTTP by the same process at once', async () => {
+    const boundMs = 300;
+    const bounded = await startTestServer(db.pool, { apiKeyCacheMs: boundMs });
+    try {
+      // Revoked by another process (here: straight in the database): refused within the bound.
+      const writerKey = await createKey(db.pool, { tenant: 'default', role: 'write' });
+      const writer = apiClient(bounded.baseUrl, writerKey.token);
+      const save = (n: number) => writer.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'cached-key' }, json: { n } });
+      expect((await save(0)).status).to.equal(201);
+      await revokeKey(db.pool, writerKey.key.id);
+      const revokedAt = performance.now();
+      let status = 0;
+      let n = 1;
+      while (status !== 401 && performance.now() - revokedAt < 10 * boundMs) status = (await save(n++)).status;
+      expect(status).to.equal(401);
+      // The last request accepted started before the bound ran out: one request's time of slack.
+      expect(performance.now() - revokedAt).to.be.below(boundMs + 500);
+      // Every save accepted meanwhile is one version, and the refused one none.
+      const history = await server.api.request('GET', '/v1/sessions/{sid}/history', { params: { sid: 'cached-key' }, query: { limit: 1000 } });
+      expect((history.body as { items: Array<{ version: number }> }).items[0]!.version).to.equal(n - 1);
+
+      // An expiry sooner than the bound is not cached past, even with the longest bound.
+      const longer = await startTestServer(db.pool, { apiKeyCacheMs: 60_000 });
+      try {
+        const expiring = await createKey(db.pool, { tenant: 'default', role: 'read', expiresAt: parseInstant(new Date(Date.now() + 1500).toISOString()) });
+        const reader = apiClient(longer.baseUrl, expiring.token);
+        expect((await reader.request('GET', '/v1/sessions')).status).to.equal(200);
+        const started = performance.now();
+        let readStatus = 200;
+        while (readStatus === 200 && performance.now() - started < 10_000) readStatus = (await reader.request('GET', '/v1/sessions')).status;
+        expect(readStatus).to.equal(401);
+        expect(performance.now() - started).to.be.below(3000);
+      } finally {
+        await longer.close();
+      }
+
+      // Revoked through this process's DELETE /v1/keys/{id}: its next request here is refused.
+      const adminKey = await createKey(db.pool, { tenant: 'default', role: 'admin' });
+      const readerKey = await createKey(db.pool, { tenant: 'default', role: 'read' });
+      const reader = apiClient(bounded.baseUrl, readerKey.token);
+      expect((await reader.request('GET', '/v1/sessions')).status).to.equal(200);
+      expect((await apiClient(bounded.baseUrl, adminKey.token).request('DELETE', '/v1/keys/{id}', { params: { id: readerKey.key.id } })).status).to.equal(204);
+      expect((await reader.request('GET', '/v1/sessions')).status).to.equal(401);
+      await db.pool.query('DELETE FROM api_keys WHERE id IN (?, ?, ?)', [writerKey.key.id, adminKey.key.id, readerKey.key.id]);
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('answers a revoked key 401 on every later read, never 429, even with its rate limit used up', async () => {
     // One request a burst, refilled once in 1000 s: the first read uses the bucket up.
     const key = await createKey(db.pool, { tenant: 'default', role: 'read', ratePerSecond: 0.001, rateBurst: 1 });
@@ -315,7 +364,8 @@ describe('access: keys CLI, revocation across processes, first-start key', funct
     const asJson = JSON.parse((await cli('list', '--json')).stdout) as Array<{ id: string }>;
     expect(asJson.map((key) => key.id)).to.include(id);
 
-    const server = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target) }, token);
+    // API_KEY_CACHE_MS=0: the row is read on every request, so the revocation is seen on the next one.
+    const server = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target), API_KEY_CACHE_MS: '0' }, token);
     try {
       expect((await server.api.request('GET', '/v1/sessions')).status).to.equal(200);
       await cli('revoke', id);

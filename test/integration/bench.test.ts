@@ -39,15 +39,18 @@ describe('benchmark (--quick)', function () {
     expect(results.history_pages.by_state_size).to.have.length(2);
     expect(results.diff).to.have.length(3);
     expect(results.targets.length).to.be.greaterThan(8);
+    // Issue 12: every target against the bare upsert service is reported, whatever it measured.
+    expect(results.targets.filter((t) => t.target.startsWith('issue 12:'))).to.have.length(7);
+    for (const s of results.saves) expect(s.peer_upserts_per_second, s.state).to.be.greaterThan(0);
     expect(results.pauses.with_workers.during.samples).to.be.greaterThan(0);
-    for (const section of ['storage', 'saves', 'loads', 'history_pages', 'diff', 'pauses'] as const) {
+    for (const section of ['storage', 'saves', 'loads', 'history_pages', 'diff', 'pauses', 'peer_loads'] as const) {
       for (const [path, leaf] of numbers(results[section])) {
         if (typeof leaf === 'string') continue; // workload and state labels
         expect(leaf, `${section}${path}`).to.be.a('number');
         expect(Number.isFinite(leaf as number), `${section}${path}`).to.equal(true);
       }
     }
-    for (const heading of ['## Targets', '## 1. Storage', '## 2. Saves', '## 3. Loads', '## 4. History page', '## 5. Diff', '## 6. Another tenant']) expect(report).to.include(heading);
+    for (const heading of ['## Targets', '## 1. Storage', '## 2. Saves', '## 3. Loads', '## 4. History page', '## 5. Diff', '## 6. Another tenant', '## 7. Loads over HTTP vs the bare upsert service']) expect(report).to.include(heading);
     if (existsSync(join(projectRoot, '..', 'shared', 'workloads'))) expect(results.meta.workloads).to.equal('shared');
   });
 

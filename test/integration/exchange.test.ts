@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { createKey } from '../../src/access/keys.js';
 import { createClient, SessionStoreError } from '../../src/client/index.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
+import { DEFAULT_TRANSACTION_OPTIONS } from '../../src/db/transaction.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
@@ -117,7 +118,7 @@ describe('export and import (NDJSON)', function () {
 
   it('exports and imports a compacted session from its base, which --verify then checks from', async () => {
     for (let n = 1; n <= 25; n++) await save('compacted', stateAt(n));
-    await compactSession({ pool: db.pool, work: server.app.store.work, transactions: { maxRetries: 5 } }, 'default', 'compacted', { keepVersions: 8 }, { batchRows: 50 });
+    await compactSession({ pool: db.pool, work: server.app.store.work, transactions: DEFAULT_TRANSACTION_OPTIONS }, 'default', 'compacted', { keepVersions: 8 }, { batchRows: 50 });
     const text = await exportText(api, 'compacted');
     const header = JSON.parse(text.slice(0, text.indexOf('\n')));
     expect(header).to.deep.include({ first_version: 18, head_version: 25 });

@@ -76,16 +76,26 @@ describe('Node client', function () {
     expect(await versions('n-3')).to.equal(2);
   });
 
-  it('retries on 503 with backoff, then gives up with SessionStoreUnavailableError', async () => {
+  it('retries on 503 with backoff and the same Idempotency-Key (an answer lost at a node kill never becomes a second version), then gives up with SessionStoreUnavailableError', async () => {
     let calls = 0;
+    const keys: (string | null)[] = [];
     const unavailable: typeof fetch = async (input, init) => {
       calls++;
-      if (calls <= 2) return new Response('{}', { status: 503 });
+      keys.push(new Headers(init?.headers).get('idempotency-key'));
+      if (calls === 1) {
+        // The write is stored, but its answer is a 503 (a connection lost during COMMIT).
+        await fetch(input, init);
+        return new Response('{}', { status: 503, headers: { 'retry-after': '1' } });
+      }
+      if (calls === 2) return new Response('{}', { status: 503 });
       return fetch(input, init);
     };
     const retrying = createClient({ baseUrl: server.baseUrl, token: server.token, fetch: unavailable, backoffMs: 5 });
     expect((await retrying.save('n-4', { ok: true })).version).to.equal(1);
     expect(calls).to.equal(3);
+    expect(keys[0]).to.be.a('string');
+    expect(keys).to.deep.equal([keys[0], keys[0], keys[0]]);
+    expect((await retrying.history('n-4')).items).to.have.length(1);
     const down = createClient({ baseUrl: 'http://127.0.0.1:9', token: server.token, retries: 2, backoffMs: 5, timeoutMs: 500 });
     const error = await down.load('x').catch((caught: unknown) => caught);
     expect((error as Error).name).to.equal('SessionStoreUnavailableError');

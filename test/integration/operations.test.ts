@@ -180,6 +180,25 @@ describe('operating one checkout', function () {
     }
   });
 
+  it('SIGINT to `npm start` (Ctrl-C) runs the same graceful stop: the server exits 0 and nothing is left running', async () => {
+    const server = await spawnServerProcess(managed(dataDir), ['npm', 'start']);
+    try {
+      // npm's child is the server itself (the script ends in `exec node …`), not a shell that would die and leave it.
+      const [serverPid] = processesOnDataDir(dataDir).servers;
+      expect(serverPid, server.log()).to.be.a('number');
+      const parentPid = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1];
+      expect(parentPid).to.equal(String(server.child.pid));
+      server.child.kill('SIGINT');
+      await waitFor(() => server.child.exitCode !== null || server.child.signalCode !== null, { what: '`npm start` to exit after SIGINT', timeout: 30_000 });
+      expect(await server.exited).to.equal(0);
+      expect(server.log()).to.match(/"message":"stopping: finishing requests in flight","signal":"SIGINT"/);
+      expect(server.log()).to.match(/"message":"stopped"/);
+      expect(processesOnDataDir(dataDir)).to.deep.equal({ servers: [], mariadbs: [] });
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+
   it('a server killed with SIGKILL leaves its MariaDB: the next start takes it over and stops it at SIGTERM', async () => {
     const first = await spawnServerProcess(managed(dataDir));
     const [mariadb] = processesOnDataDir(dataDir).mariadbs;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createKey } from '../../src/access/keys.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
+import { DEFAULT_TRANSACTION_OPTIONS } from '../../src/db/transaction.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
 import { createRetentionSweeper, sweepRetention } from '../../src/retention/sweeper.js';
@@ -27,7 +28,7 @@ describe('retention and compaction', function () {
   let server: TestServer;
   let api: Api;
   let admin: Api;
-  const ctx = () => ({ pool: db.pool, work: server.app.store.work, transactions: { maxRetries: 20 } });
+  const ctx = () => ({ pool: db.pool, work: server.app.store.work, transactions: DEFAULT_TRANSACTION_OPTIONS });
   const save = (sid: string, state: unknown) => api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid }, json: state });
   const saved = new Map<string, string[]>();
   async function history(sid: string, count: number): Promise<void> {

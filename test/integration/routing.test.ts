@@ -302,7 +302,7 @@ describe('routing: one spelling per route, and each route checks the access it d
 
 describe('routing: a route that is not exact or names no guard stops the app from starting', () => {
   const refuse = () => Promise.reject(new Error('not called'));
-  const authenticator: Authenticator = { authenticate: refuse, remembered: () => undefined };
+  const authenticator: Authenticator = { authenticate: refuse, remembered: () => undefined, forget: () => undefined };
   const access = createGuards(authenticator, { take: () => undefined }, { perSecond: 0, burst: 1 }, (_ctx, next) => next());
   const handler = () => undefined;
 

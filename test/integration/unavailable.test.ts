@@ -240,7 +240,7 @@ describe('unavailable: a database that cannot serve is a 503 with Retry-After, n
       pool.on('connection', (connection) => {
         connection.query('SET SESSION innodb_lock_wait_timeout = 1');
       });
-      const server = await startTestServer(pool, { txMaxRetries: 1 });
+      const server = await startTestServer(pool, { txRetryBudgetMs: 0 });
       const holder = await mysql.createConnection(connectionOptions(db.target));
       try {
         expect((await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'locked' }, json: { a: 1 } })).status).to.equal(201);
@@ -316,6 +316,11 @@ describe('unavailable: a database that cannot serve is a 503 with Retry-After, n
         await killer.end();
         const lost = await failure('SELECT 1');
         expect(databaseUnavailable(lost), String(lost)).to.have.property('retryAfterSeconds').that.is.a('number');
+        // A statement given to the connection after it died: mysql2 answers with a plain Error (no
+        // errno, no fatal flag), as a pooled connection whose Galera node restarted does.
+        const afterDeath = await failure('SELECT 1');
+        expect(String(afterDeath)).to.match(/closed state/);
+        expect(databaseUnavailable(afterDeath), String(afterDeath)).to.have.property('retryAfterSeconds', 5);
       } finally {
         connection.destroy();
       }
@@ -327,6 +332,7 @@ describe('unavailable: a database that cannot serve is a 503 with Retry-After, n
         shaped(1030, 'ER_GET_ERRNO', 'Got error 28 "No space left on device" from storage engine InnoDB'),
         shaped(1053, 'ER_SERVER_SHUTDOWN', 'Server shutdown in progress'),
         shaped(1213, 'ER_LOCK_DEADLOCK', 'Deadlock found when trying to get lock; try restarting transaction'),
+        shaped(1180, 'ER_ERROR_DURING_COMMIT', 'Got error 6 "No such device or address" during COMMIT'),
       ]) {
         expect(databaseUnavailable(error), error.message).to.have.property('retryAfterSeconds').that.is.at.least(1);
       }

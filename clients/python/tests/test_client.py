@@ -156,6 +156,8 @@ class RetryTest(unittest.TestCase):
         sid = new_sid()
         self.assertEqual(self.client.save(sid, {"n": 1})["version"], 1)
         self.assertEqual(_Proxy.seen, 2)
+        self.assertIsNotNone(_Proxy.keys[0])
+        self.assertEqual(_Proxy.keys[0], _Proxy.keys[1])
 
     def test_an_unreachable_server_raises_connection_failed_after_the_retries(self):
         with self.assertRaises(ConnectionFailed):

@@ -4,6 +4,7 @@ import { migrationNames, migrationStatus } from '../../db/migrate.js';
 import type { StorageProblem } from '../../db/localMariadb.js';
 import type { Pool } from '../../db/pool.js';
 import { databaseUnavailable } from '../../db/errors.js';
+import { galeraNotReady } from '../../db/galera.js';
 import { ServiceUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { openapiPath } from '../../paths.js';
@@ -21,7 +22,11 @@ export const STORAGE_UNAVAILABLE: Record<StorageProblem['reason'], string> = {
 export function healthRoutes(
   pool: Pool,
   access: Guards,
-  { logger, storage }: { logger: Logger; storage?: (() => StorageProblem | undefined) | undefined },
+  {
+    logger,
+    storage,
+    galera,
+  }: { logger: Logger; storage?: (() => StorageProblem | undefined) | undefined; galera?: { wsrepSyncWait: number } | undefined },
 ): Router {
   const router = createRouter();
   const expected = migrationNames();
@@ -34,6 +39,7 @@ export function healthRoutes(
 
   // Logged when it changes, not at every probe.
   let reported: string | undefined;
+  let reportedCluster: string | undefined;
   router.get('/readyz', access.public, async (c) => {
     checkRequest(c, 'ready');
     const problem = storage?.();
@@ -44,14 +50,22 @@ export function healthRoutes(
     }
     if (problem) throw new ServiceUnavailableError(STORAGE_UNAVAILABLE[problem.reason]);
     let status: { applied: string[]; pending: string[] };
+    let notSynced: string | undefined;
     try {
-      status = await migrationStatus(pool, expected);
+      if (galera) notSynced = await clusterProblem(pool, galera.wsrepSyncWait);
+      if (!notSynced) status = await migrationStatus(pool, expected);
     } catch (error) {
       // Callers get fixed text; the driver's message (paths, users, hosts) goes to the log only.
       logger.warn('not ready: the database did not answer the readiness query', { error });
       throw new ServiceUnavailableError(databaseUnavailable(error)?.detail ?? 'the database is not reachable');
     }
-    const { applied, pending } = status;
+    if (notSynced !== reportedCluster) {
+      if (notSynced) logger.warn('not ready: the Galera node cannot serve', { detail: notSynced });
+      else if (reportedCluster) logger.info('ready again: the Galera node is synced in the primary component');
+      reportedCluster = notSynced;
+    }
+    if (notSynced) throw new ServiceUnavailableError(notSynced);
+    const { applied, pending } = status!;
     if (pending.length > 0) throw new ServiceUnavailableError(`migrations not applied yet: ${pending.join(', ')}`);
     c.body = { status: 'ready', migrations: applied.length };
   });
@@ -63,4 +77,24 @@ export function healthRoutes(
   });
 
   return router;
+}
+
+/**
+ * The Galera node's state, read on a pooled connection without the causality wait (on a donor
+ * that wait is what stalls), which then gets its setting back.
+ */
+async function clusterProblem(pool: Pool, wsrepSyncWait: number): Promise<string | undefined> {
+  const connection = await pool.getConnection();
+  let problem: string | undefined;
+  try {
+    await connection.query('SET SESSION wsrep_sync_wait = 0');
+    problem = await galeraNotReady(connection);
+    await connection.query(`SET SESSION wsrep_sync_wait = ${Number(wsrepSyncWait)}`);
+  } catch (error) {
+    // Its setting is not known to be back: never reuse it.
+    connection.destroy();
+    throw error;
+  }
+  connection.release();
+  return problem;
 }

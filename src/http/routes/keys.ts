@@ -25,7 +25,8 @@ export function keyView(key: ApiKey): Record<string, unknown> {
 }
 
 /** An admin key manages the keys of its own tenant. */
-export function keyRoutes(pool: Pool, access: Guards, maxDepth: number): Router {
+/** `forget`: drops what this process's authenticator knows of a revoked key, so its next request here is refused. */
+export function keyRoutes(pool: Pool, access: Guards, maxDepth: number, forget: (keyId: string) => void): Router {
   const router = createRouter();
   const principalOf = (c: { state: { principal?: Principal } }): Principal => c.state.principal!;
 
@@ -53,6 +54,7 @@ export function keyRoutes(pool: Pool, access: Guards, maxDepth: number): Router 
   router.delete('/v1/keys/:id', access.admin, async (c) => {
     const { path } = checkRequest(c, 'revokeKey');
     if (!(await revokeKey(pool, path.id, principalOf(c).tenant))) throw new NotFoundError(`there is no live key ${path.id} in this tenant`);
+    forget(path.id);
     c.status = 204;
   });
 
