@@ -43,6 +43,9 @@ export const openapiDocument: unknown = {
           },
           {
             "$ref": "#/components/parameters/Author"
+          },
+          {
+            "$ref": "#/components/parameters/Labels"
           }
         ],
         "requestBody": {
@@ -111,6 +114,9 @@ export const openapiDocument: unknown = {
           },
           {
             "$ref": "#/components/parameters/Author"
+          },
+          {
+            "$ref": "#/components/parameters/Labels"
           }
         ],
         "requestBody": {
@@ -293,6 +299,15 @@ export const openapiDocument: unknown = {
             "description": "Only versions saved at or before this instant.",
             "schema": {
               "$ref": "#/components/schemas/DateTime"
+            }
+          },
+          {
+            "name": "labels",
+            "in": "query",
+            "description": "Only versions carrying every one of these labels with exactly these values: a JSON\nobject of label names to strings, percent-encoded (`{\"step\":\"3\",\"source\":\"loop\"}`), with\nthe same rules as the labels of a write. `{}` filters nothing. Combines with `before`,\n`from`, `to` and `limit`: a page holds up to `limit` matching versions.\n",
+            "schema": {
+              "type": "string",
+              "maxLength": 70000
             }
           }
         ],
@@ -1308,6 +1323,15 @@ export const openapiDocument: unknown = {
           "type": "string",
           "maxLength": 200
         }
+      },
+      "Labels": {
+        "name": "labels",
+        "in": "query",
+        "description": "Labels of the new version, which history shows and can filter on (`/history?labels=`): a\nJSON object of at most 64 names to string values, percent-encoded\n(`labels={\"step\":\"3\",\"source\":\"loop\"}`). A name is 1 to 64 characters of\n`A-Z a-z 0-9 _ . : -`; a value at most 1000 characters (Unicode code points). A write that\nchanges nothing writes no version, so its labels are not kept; restore and fork versions\ncarry none. Text that is not such an object is a 400.\n",
+        "schema": {
+          "type": "string",
+          "maxLength": 70000
+        }
       }
     },
     "headers": {
@@ -1884,7 +1908,22 @@ export const openapiDocument: unknown = {
           },
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
+          },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
           }
+        }
+      },
+      "Labels": {
+        "type": "object",
+        "description": "The labels the version was written with (`labels` of PUT and PATCH); absent when none.",
+        "maxProperties": 64,
+        "propertyNames": {
+          "pattern": "^[A-Za-z0-9_.:-]{1,64}$"
+        },
+        "additionalProperties": {
+          "type": "string",
+          "maxLength": 1000
         }
       },
       "HistoryPage": {
@@ -1962,6 +2001,9 @@ export const openapiDocument: unknown = {
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
           },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
+          },
           "patch": {
             "$ref": "#/components/schemas/JsonPatch"
           }
@@ -2027,6 +2069,9 @@ export const openapiDocument: unknown = {
           },
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
+          },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
           },
           "patch": {
             "$ref": "#/components/schemas/JsonPatch"

@@ -7,7 +7,7 @@ import type { Connection } from '../db/pool.js';
 import { advanceSessionHead } from '../store/advanceSessionHead.js';
 import { appendEvent } from '../store/appendEvent.js';
 import { encodeJson } from '../store/codec.js';
-import type { EventKind } from '../store/eventMetadata.js';
+import type { EventKind, Labels } from '../store/eventMetadata.js';
 import { insertSessionHead } from '../store/insertSessionHead.js';
 import type { SessionHead, SessionHeadWrite } from '../store/sessionHead.js';
 import { writeCheckpoint } from '../store/writeCheckpoint.js';
@@ -25,6 +25,7 @@ export interface VersionToAppend {
   now: string;
   message?: string | undefined;
   author?: string | undefined;
+  labels?: Labels | undefined;
   /** Where its state came from: the version a restore brings back, or a fork's source. */
   source?: { sessionId: string; version: number } | undefined;
 }
@@ -68,6 +69,7 @@ export async function appendVersion(ctx: StoreContext, connection: Connection, n
       author: next.author,
       sourceSessionId: next.source?.sessionId,
       sourceVersion: next.source?.version,
+      labels: next.labels,
     });
     if (writesCheckpoint) {
       await writeCheckpoint(connection, { tenant, sessionId, version, state: await encodeJson(plan.text) });

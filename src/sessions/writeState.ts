@@ -2,7 +2,7 @@ import type { JsonObject } from '../core/json.js';
 import type { PlannedVersion } from '../core/stateTasks.js';
 import type { Connection } from '../db/pool.js';
 import { withTransaction } from '../db/transaction.js';
-import type { EventKind } from '../store/eventMetadata.js';
+import type { EventKind, Labels } from '../store/eventMetadata.js';
 import { lockSessionHead } from '../store/lockSessionHead.js';
 import type { SessionHead } from '../store/sessionHead.js';
 import { appendVersion, cachedVersion } from './appendVersion.js';
@@ -22,6 +22,8 @@ export interface WriteConditions {
   idempotencyKey?: string | undefined;
   message?: string | undefined;
   author?: string | undefined;
+  /** Labels of the new version (PUT and PATCH). */
+  labels?: Labels | undefined;
 }
 
 /** What a write asks for, given the head, and where its state came from (restore, fork). */
@@ -53,7 +55,9 @@ export interface WriteSpec {
  */
 export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<WriteAnswer> {
   const { tenant, sessionId, kind, conditions } = spec;
-  const fingerprint = { ...spec.fingerprint, message: conditions.message ?? null, author: conditions.author ?? null };
+  const fingerprint = { ...spec.fingerprint, message: conditions.message ?? null, author: conditions.author ?? null,
+    // Only when given: records written before labels existed keep matching their retries.
+    ...(conditions.labels !== undefined ? { labels: conditions.labels } : {}) };
   const request = idempotentRequest(conditions.idempotencyKey, { tenant, sessionId, kind, fingerprint });
   let written: CachedState | undefined;
   const early = spec.requested ? await planEarly(ctx, tenant, sessionId, spec.requested) : undefined;
@@ -73,7 +77,7 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
       let result: WriteAnswer;
       if (plan) {
         const source = next.forkedFrom ?? (next.restoredFrom !== undefined ? { sessionId, version: next.restoredFrom } : undefined);
-        const appended = await appendVersion(ctx, connection, { tenant, sessionId, kind, head, plan, now, message: conditions.message, author: conditions.author, source });
+        const appended = await appendVersion(ctx, connection, { tenant, sessionId, kind, head, plan, now, message: conditions.message, author: conditions.author, labels: conditions.labels, source });
         written = cachedVersion(appended, plan);
         result = writeAnswer(outcomeOf(kind, appended, { plan, next }));
       } else {
