@@ -32,6 +32,10 @@ def _instant(value: Instant) -> str:
     return value
 
 
+def _labels(labels: Optional[Dict[str, str]]) -> Optional[str]:
+    return None if labels is None else json.dumps(labels, ensure_ascii=False, separators=(",", ":"))
+
+
 def _read_events(lines: Iterable[bytes]) -> Iterator[Tuple[str, Optional[str], str]]:
     """The (event, id, data) blocks of a text/event-stream; comments (heartbeats) skipped.
 
@@ -136,24 +140,26 @@ class Client:
 
     # -- the API ----------------------------------------------------------------------------
 
-    def save(self, sid: str, state: Any, expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, create_only: bool = False, encoded: bool = False) -> Dict[str, Any]:
+    def save(self, sid: str, state: Any, expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, create_only: bool = False, encoded: bool = False, labels: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         """Saves the whole state; answers {version, changed, created_at, ...}.
 
         With ``encoded=True``, `state` is already in the encoded form (what ``encode`` returns)
         and is sent as it is, not encoded a second time, whatever the client's ``codec``.
+        ``labels`` (names to strings) are kept with the new version: history shows them and
+        ``history(labels=...)`` filters on them.
         """
         return self._json(
             "PUT", self._path(sid) + "/state",
-            query={"message": message, "author": author},
+            query={"message": message, "author": author, "labels": _labels(labels)},
             headers=self._write_headers("application/json", expected_version, idempotency_key, create_only),
             body=self._body(state, encoded),
         )
 
-    def patch(self, sid: str, operations: List[Dict[str, Any]], expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None) -> Dict[str, Any]:
-        """Applies an RFC 6902 JSON Patch to the head state, atomically."""
+    def patch(self, sid: str, operations: List[Dict[str, Any]], expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, labels: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        """Applies an RFC 6902 JSON Patch to the head state, atomically (``labels`` as for ``save``)."""
         return self._json(
             "PATCH", self._path(sid) + "/state",
-            query={"message": message, "author": author},
+            query={"message": message, "author": author, "labels": _labels(labels)},
             headers=self._write_headers("application/json-patch+json", expected_version, idempotency_key),
             body=json.dumps(operations, allow_nan=False).encode("utf-8"),
         )
@@ -176,18 +182,18 @@ class Client:
         except NotFound:
             return False
 
-    def history(self, sid: str, limit: Optional[int] = None, before: Optional[int] = None, from_: Optional[Instant] = None, to: Optional[Instant] = None) -> Dict[str, Any]:
-        """One page of history, newest first: {items: [...], next}."""
+    def history(self, sid: str, limit: Optional[int] = None, before: Optional[int] = None, from_: Optional[Instant] = None, to: Optional[Instant] = None, *, labels: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        """One page of history, newest first: {items: [...], next}; ``labels``: only versions carrying all of these."""
         return self._json("GET", self._path(sid) + "/history", query={
             "limit": limit, "before": before,
             "from": None if from_ is None else _instant(from_), "to": None if to is None else _instant(to),
+            "labels": _labels(labels),
         })
 
-    def iter_history(self, sid: str, page_size: int = 100) -> Iterator[Dict[str, Any]]:
-        """Every history item, newest first, across pages."""
-        before = None
+    def iter_history(self, sid: str, page_size: int = 100, *, before: Optional[int] = None, labels: Optional[Dict[str, str]] = None) -> Iterator[Dict[str, Any]]:
+        """Every history item (below ``before``, carrying ``labels``), newest first, across pages."""
         while True:
-            page = self.history(sid, limit=page_size, before=before)
+            page = self.history(sid, limit=page_size, before=before, labels=labels)
             yield from page["items"]
             before = page["next"]
             if before is None:
