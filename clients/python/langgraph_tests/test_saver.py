@@ -131,6 +131,24 @@ class SaverTest(unittest.TestCase):
         self.saver.delete_thread(self.thread)
         self.assertEqual(self.client.list_sessions(prefix=self.saver._thread_prefix(self.thread))["items"], [])
 
+    def test_two_savers_on_one_thread_never_write_on_a_head_they_do_not_know(self):
+        other = SessionStoreSaver(self.client, prefix=self.prefix)
+        first = self.put({"k": [1]}, {"k": 1})
+        config = lambda parent: {"configurable": {**self.config["configurable"], "checkpoint_id": parent["configurable"]["checkpoint_id"]}}
+        cp2 = checkpoint({"k": [1, 2]}, {"k": 2})
+        second = other.put(config(first), cp2, {"step": 1}, {"k": 2})
+        other.put_writes(second, [("ch", "from other")], "task-o")
+        # This saver still takes `first` for the head: its patch is refused, and the whole state goes.
+        cp3 = checkpoint({"k": [1, 3]}, {"k": 2})
+        third = self.saver.put(config(first), cp3, {"step": 1}, {"k": 2})
+        self.saver.put_writes(second, [("ch", "late, from this one")], "task-t")
+        self.assertEqual(self.saver.get_tuple(third).checkpoint["channel_values"], {"k": [1, 3]})
+        self.assertEqual(self.saver.get_tuple(third).parent_config["configurable"]["checkpoint_id"], first["configurable"]["checkpoint_id"])
+        got = other.get_tuple(second)
+        self.assertEqual(got.checkpoint["channel_values"], {"k": [1, 2]})
+        self.assertEqual(sorted(w[2] for w in got.pending_writes), ["from other", "late, from this one"])
+        self.assertEqual(other.get_tuple(self.config).config["configurable"]["checkpoint_id"], cp3["id"])
+
     def test_writes_that_arrive_before_their_checkpoint_wait_for_it(self):
         first = self.put({"k": 1}, {"k": 1})
         cp = checkpoint({"k": 2}, {"k": 2})

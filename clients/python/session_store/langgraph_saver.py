@@ -94,6 +94,33 @@ def _has_surrogates(text: str) -> bool:
         return True
 
 
+def _doc_patch(old: Dict[str, Any], new: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The RFC 6902 patch from one checkpoint state to the next: a list that grew gets its new elements appended."""
+    ops: List[Dict[str, Any]] = []
+    for key, value in new.items():
+        if key == "values":
+            continue
+        if key not in old:
+            ops.append({"op": "add", "path": "/" + _pointer(key), "value": value})
+        elif old[key] != value:
+            ops.append({"op": "replace", "path": "/" + _pointer(key), "value": value})
+    old_values, new_values = old["values"], new["values"]
+    for channel, value in new_values.items():
+        path = "/values/" + _pointer(channel)
+        if channel not in old_values:
+            ops.append({"op": "add", "path": path, "value": value})
+            continue
+        before = old_values[channel]
+        if before == value:
+            continue
+        if type(before) is list and type(value) is list and len(value) > len(before) and value[: len(before)] == before:
+            ops.extend({"op": "add", "path": path + "/-", "value": item} for item in value[len(before):])
+        else:
+            ops.append({"op": "replace", "path": path, "value": value})
+    ops.extend({"op": "remove", "path": "/values/" + _pointer(channel)} for channel in old_values if channel not in new_values)
+    return ops
+
+
 class SessionStoreSaver(BaseCheckpointSaver[str]):
     """LangGraph's ``BaseCheckpointSaver`` on the store's HTTP API (see the module's doc for the mapping).
 
@@ -128,6 +155,15 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         # LangGraph may run a step's put_writes before the put of its checkpoint has finished (both
         # go to its background executor): a put_writes that finds no checkpoint waits for puts.
         self._put_done = threading.Condition()
+        self._puts = 0
+        self._heads: Dict[str, Tuple[int, Dict[str, Any]]] = {}
+        # Ids of the checkpoints this saver put lately (a put_writes for one need not wait).
+        self._put_ids: Dict[str, None] = {}
+        # Puts in flight per session: a put_writes waits for them before asking the store.
+        self._putting: Dict[str, int] = {}
+        # put_writes in flight per (session, checkpoint id): the put of the next checkpoint waits
+        # for them, so that a step's writes land on their checkpoint while it is still the head.
+        self._writing: Dict[Tuple[str, str], int] = {}
         self.writes_wait_seconds = 10.0
 
     # -- session ids ------------------------------------------------------------------------
@@ -243,7 +279,10 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         if checkpoint_id is None:
             # The head is the latest checkpoint, and writes to it are in its own state.
             loaded = self._load(sid)
-            return self._tuple(loaded[0]) if loaded else None
+            if loaded is None:
+                return None
+            self._remember(sid, loaded[1], loaded[0])
+            return self._tuple(loaded[0])
         version = self._find_version(sid, checkpoint_id)
         if version is None:
             return None
@@ -320,6 +359,12 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         parent_id = configurable.get("checkpoint_id")
         values = checkpoint.get("channel_values", {})
         versions = checkpoint.get("channel_versions", {})
+        if parent_id is not None:
+            deadline = time.monotonic() + self.writes_wait_seconds
+            with self._put_done:
+                while (sid, parent_id) in self._writing and time.monotonic() < deadline:
+                    self._put_done.wait(0.05)
+        known = self._known_head(sid)
 
         stored: Dict[str, Any] = {}
         parent_doc: Optional[Dict[str, Any]] = None
@@ -331,7 +376,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 continue
             # Unchanged: the value stored with this channel version (InMemorySaver's blob), from the parent.
             if not parent_loaded and parent_id is not None:
-                parent_doc = self._parent_doc(sid, parent_id)
+                parent_doc = known[1] if known and known[1]["checkpoint"].get("id") == parent_id else self._parent_doc(sid, parent_id)
                 parent_loaded = True
             if parent_doc is not None and channel in parent_doc["values"] and parent_doc["checkpoint"].get("channel_versions", {}).get(channel) == version:
                 stored[channel] = parent_doc["values"][channel]
@@ -349,10 +394,59 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             "values": stored,
             "writes": {},
         }
-        self.client.save(sid, doc, labels=self._labels(checkpoint["id"], encoded_metadata))
+        labels = self._labels(checkpoint["id"], encoded_metadata)
         with self._put_done:
+            self._putting[sid] = self._putting.get(sid, 0) + 1
+        try:
+            answer = self._write_checkpoint(sid, known, parent_id, doc, labels)
+        finally:
+            with self._put_done:
+                self._putting[sid] -= 1
+                if not self._putting[sid]:
+                    del self._putting[sid]
+                self._puts += 1
+                self._put_done.notify_all()
+        with self._put_done:
+            self._remember(sid, answer["version"], doc)
+            self._put_ids[checkpoint["id"]] = None
+            while len(self._put_ids) > 10000:
+                self._put_ids.pop(next(iter(self._put_ids)))
+            self._puts += 1
             self._put_done.notify_all()
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}}
+
+    def _write_checkpoint(self, sid: str, known: Optional[Tuple[int, Dict[str, Any]]], parent_id: Optional[str], doc: Dict[str, Any], labels: Dict[str, str]) -> Dict[str, Any]:
+        # The usual step: on top of the head this saver knows. Send only the change; if the head has
+        # moved (a put_writes of this saver just added to it: try again on that; another writer:
+        # If-Match refuses it), the whole state goes.
+        for _ in range(3):
+            if known is None or known[1]["checkpoint"].get("id") != parent_id:
+                break
+            try:
+                return self.client.patch(sid, _doc_patch(known[1], doc), expected_version=known[0], labels=labels)
+            except PreconditionFailed:
+                fresher = self._known_head(sid)
+                if fresher is None or fresher[0] == known[0]:
+                    break
+                known = fresher
+        return self.client.save(sid, doc, labels=labels)
+
+    # The head state this saver last wrote or read per session: a hint that saves a load, always
+    # checked by the store (If-Match) before anything is written on top of it.
+    def _known_head(self, sid: str) -> Optional[Tuple[int, Dict[str, Any]]]:
+        with self._put_done:
+            return self._heads.get(sid)
+
+    def _remember(self, sid: str, version: int, doc: Dict[str, Any]) -> None:
+        with self._put_done:
+            self._heads.pop(sid, None)
+            self._heads[sid] = (version, doc)
+            while len(self._heads) > 1000:
+                self._heads.pop(next(iter(self._heads)))
+
+    def _forget(self, sid: str) -> None:
+        with self._put_done:
+            self._heads.pop(sid, None)
 
     def _parent_doc(self, sid: str, parent_id: str) -> Optional[Dict[str, Any]]:
         head = self._load(sid)
@@ -372,35 +466,66 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             index = WRITES_IDX_MAP[channel] if special else idx
             # Idempotent per (task_id, idx); the special channels (error, interrupt...) overwrite.
             entries.append((f"{task_id}:{index}", [task_id, channel, self._encode(value), task_path, index], special))
-        deadline = time.monotonic() + self.writes_wait_seconds
-        attempt = 0
+        key = (sid, checkpoint_id)
+        with self._put_done:
+            self._writing[key] = self._writing.get(key, 0) + 1
+        try:
+            self._add_writes(sid, checkpoint_id, entries, configurable["thread_id"])
+        finally:
+            with self._put_done:
+                self._writing[key] -= 1
+                if not self._writing[key]:
+                    del self._writing[key]
+                self._put_done.notify_all()
+
+    def _add_writes(self, sid: str, checkpoint_id: str, entries: List[Tuple[str, List[Any], bool]], thread_id: str) -> None:
+        started = time.monotonic()
+        deadline = started + self.writes_wait_seconds
+        conflicts = 0
+        checked_at: Optional[float] = None
         while True:
-            head = self._load(sid)
-            doc, version = head if head else (None, 0)
+            with self._put_done:
+                puts_seen = self._puts
+                head = self._heads.get(sid)
+                put_here = checkpoint_id in self._put_ids
+                putting = sid in self._putting
             try:
-                if doc is None or (doc["checkpoint"].get("id") != checkpoint_id and self._find_version(sid, checkpoint_id) is None):
-                    # Its put has not landed yet (still running in another thread or process).
-                    if time.monotonic() >= deadline:
-                        raise ValueError(f"no checkpoint {checkpoint_id} in thread {configurable['thread_id']!r}")
-                    with self._put_done:
-                        self._put_done.wait(0.05)
-                    continue
-                if doc["checkpoint"].get("id") == checkpoint_id:
-                    ops = [
-                        {"op": "add", "path": "/writes/" + _pointer(key), "value": entry}
-                        for key, entry, overwrite in entries
-                        if overwrite or key not in doc["writes"]
-                    ]
-                    if ops:
-                        self.client.patch(sid, ops, expected_version=version, labels=self._labels(checkpoint_id, doc["metadata"]))
+                if head is not None and head[1]["checkpoint"].get("id") == checkpoint_id:
+                    version, doc = head
+                    chosen = [(key, entry) for key, entry, overwrite in entries if overwrite or key not in doc["writes"]]
+                    if chosen:
+                        ops = [{"op": "add", "path": "/writes/" + _pointer(key), "value": entry} for key, entry in chosen]
+                        answer = self.client.patch(sid, ops, expected_version=version, labels=self._labels(checkpoint_id, doc["metadata"]))
+                        self._remember(sid, answer["version"], {**doc, "writes": {**doc["writes"], **dict(chosen)}})
                     return
-                self._put_late_writes(sid, checkpoint_id, entries)
-                return
+                # Not the head this saver knows: ask the store when this saver has put that checkpoint
+                # itself (it is no longer the head), else once no put of this saver has brought it
+                # for 0.1 s (a checkpoint put by another process), then every 0.25 s while waiting.
+                now = time.monotonic()
+                due = now - started >= 0.1 and not putting if checked_at is None else now - checked_at >= 0.25
+                if put_here or due:
+                    checked_at = now
+                    loaded = self._load(sid)
+                    if loaded is not None:
+                        self._remember(sid, loaded[1], loaded[0])
+                        if loaded[0]["checkpoint"].get("id") == checkpoint_id:
+                            continue
+                        if self._find_version(sid, checkpoint_id) is not None:
+                            self._put_late_writes(sid, checkpoint_id, entries)
+                            return
             except (PreconditionFailed, Conflict):
                 # Another writer moved the head (or created the late-writes session) meanwhile: look again.
-                attempt += 1
-                if attempt >= 8:
+                self._forget(sid)
+                conflicts += 1
+                if conflicts >= 8:
                     raise
+                continue
+            # Its put has not landed yet (LangGraph runs puts and writes on a background executor).
+            if time.monotonic() >= deadline:
+                raise ValueError(f"no checkpoint {checkpoint_id} in thread {thread_id!r}")
+            with self._put_done:
+                if self._puts == puts_seen:
+                    self._put_done.wait(0.05)
 
     def _put_late_writes(self, sid: str, checkpoint_id: str, entries: List[Tuple[str, List[Any], bool]]) -> None:
         version = self._find_version(sid, checkpoint_id)
