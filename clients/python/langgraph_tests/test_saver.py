@@ -53,7 +53,11 @@ class SaverTest(unittest.TestCase):
             "int_keys": {1: "one"},
             "set": {1, 2},
             "nested": {"list": [1, 2.5, None, True, "x", (2, 3), [b"y"]]},
-            "messages": [HumanMessage(content="hi", id="1"), AIMessage(content="hello", id="2")],
+            "messages": [
+                HumanMessage(content="hi", id="1"),
+                AIMessage(content="hello", id="2", tool_calls=[{"name": "f", "args": {"x": 1.5}, "id": "c1"}], usage_metadata={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}),
+                AIMessage(content=[{"type": "text", "text": "parts"}], id="3", additional_kwargs={"raw": b"\x00"}),
+            ],
         }
         stored = self.put(values, {key: 1 for key in values})
         got = self.saver.get_tuple(stored).checkpoint["channel_values"]
@@ -71,7 +75,11 @@ class SaverTest(unittest.TestCase):
         self.assertEqual(plain["nested"]["list"][:5], [1, 2.5, None, True, "x"])
         self.assertEqual(set(plain["nested"]["list"][5]), {"$lg", "b"})
         self.assertEqual(set(plain["integral_float"]), {"$lg", "b"})
-        self.assertEqual(len(plain["messages"]), 2)
+        self.assertEqual(len(plain["messages"]), 3)
+        # A message is the serializer's JSON form (its class and fields), unless a field is not JSON.
+        self.assertEqual(plain["messages"][1]["$lg"], "json")
+        self.assertEqual(plain["messages"][1]["v"]["kwargs"]["content"], "hello")
+        self.assertEqual(set(plain["messages"][2]), {"$lg", "b"})
 
     def test_a_growing_messages_list_is_stored_as_a_patch_of_the_new_messages(self):
         messages = [HumanMessage(content="m0", id="0")]

@@ -77,11 +77,15 @@ class Client:
 
     Connection errors, timeouts and 503 answers are retried ``retries`` times with exponential
     backoff; every write carries an Idempotency-Key (a fresh UUID unless given) that its retries
-    reuse, so a retry can never write two versions.
+    reuse, so a retry can never write two versions (``idempotency_keys=False``: only the keys given).
     """
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True):
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True, idempotency_keys: bool = True):
         self.base_url = base_url.rstrip("/")
+        # False: writes carry no Idempotency-Key unless one is given, for a caller whose writes are
+        # safe to repeat as they are (If-Match writes, states equal to the head), and which would
+        # rather not have the store keep every first answer for a day.
+        self.idempotency_keys = idempotency_keys
         self.token = token
         self.timeout = timeout
         self.retries = retries
@@ -123,7 +127,9 @@ class Client:
         return json.loads(data) if data else None
 
     def _write_headers(self, content_type: str, expected_version: Optional[int], idempotency_key: Optional[str], create_only: bool = False) -> Dict[str, str]:
-        headers = {"Content-Type": content_type, "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        headers = {"Content-Type": content_type}
+        if idempotency_key or self.idempotency_keys:
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         if expected_version is not None:
             headers["If-Match"] = f'"{expected_version}"'
         if create_only:

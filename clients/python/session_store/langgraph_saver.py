@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import importlib
 import json
 import random
 import re
@@ -49,6 +50,12 @@ from langgraph.checkpoint.base import (
     get_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+try:  # The types LangGraph's serializer revives without an allowlist (a module of its own, so guarded).
+    from langgraph.checkpoint.serde._msgpack import SAFE_MSGPACK_TYPES
+except ImportError:  # pragma: no cover - another langgraph-checkpoint: values go as typed blobs
+    SAFE_MSGPACK_TYPES = None
 
 from .client import Client
 from .errors import Conflict, Gone, NotFound, PreconditionFailed
@@ -84,6 +91,24 @@ def _part(text: str, budget: int) -> str:
 
 def _pointer(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether a value is JSON the store keeps exactly (the rules of SessionStoreSaver._encode)."""
+    kind = type(value)
+    if value is None or kind is bool:
+        return True
+    if kind is str:
+        return not _has_surrogates(value)
+    if kind is int:
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if kind is float:
+        return value == value and value not in (float("inf"), float("-inf")) and not value.is_integer()
+    if kind is list:
+        return all(_plain_json(item) for item in value)
+    if kind is dict:
+        return TAG not in value and all(type(key) is str and not _has_surrogates(key) and _plain_json(item) for key, item in value.items())
+    return False
 
 
 def _has_surrogates(text: str) -> bool:
@@ -149,9 +174,16 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             client = Client(base_url, token)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,30}", prefix):
             raise ValueError("prefix: up to 31 characters of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit")
-        # States are this saver's own JSON documents: the client's codec must leave them alone.
-        self.client = Client(client.base_url, client.token, timeout=client.timeout, retries=client.retries, backoff=client.backoff, codec=False)
+        # States are this saver's own JSON documents: the client's codec must leave them alone. Its
+        # writes are safe to repeat without Idempotency-Keys: a patch carries If-Match (a repeat is
+        # refused, then found done), and a whole state equal to the head writes nothing.
+        self.client = Client(client.base_url, client.token, timeout=client.timeout, retries=client.retries, backoff=client.backoff, codec=False, idempotency_keys=False)
         self.prefix = prefix
+        # Values LangGraph's own serializer can revive from its JSON form (messages...) are stored as
+        # that JSON, so they compress and diff as text; with another serializer, never.
+        self._json_revival = isinstance(self.serde, JsonPlusSerializer) and SAFE_MSGPACK_TYPES is not None
+        self._json_classes: Dict[type, bool] = {}
+        self._revivable: Dict[Tuple[str, ...], type] = {}
         # LangGraph may run a step's put_writes before the put of its checkpoint has finished (both
         # go to its background executor): a put_writes that finds no checkpoint waits for puts.
         self._put_done = threading.Condition()
@@ -208,17 +240,52 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         elif kind is dict:
             if TAG not in value and all(type(key) is str and not _has_surrogates(key) for key in value):
                 return {key: self._encode(item) for key, item in value.items()}
+        lc = self._lc_json(value)
+        if lc is not None:
+            return {TAG: "json", "v": lc}
         type_, data = self.serde.dumps_typed(value)
         return {TAG: type_, "b": base64.b64encode(data).decode("ascii")}
+
+    def _lc_json(self, value: Any) -> Optional[Dict[str, Any]]:
+        """A message (or another pydantic type LangGraph's serializer revives from JSON without an
+        allowlist) whose fields are plain JSON: the serializer's own JSON form, an lc-2 constructor
+        of the class with its fields, which it revives exactly as it revives its msgpack form."""
+        if not self._json_revival:
+            return None
+        cls = type(value)
+        safe = self._json_classes.get(cls)
+        if safe is None:
+            safe = callable(getattr(value, "model_dump", None)) and (cls.__module__, cls.__name__) in SAFE_MSGPACK_TYPES
+            self._json_classes[cls] = safe
+        if not safe:
+            return None
+        fields = value.model_dump()
+        if not _plain_json(fields):
+            return None
+        return {"lc": 2, "type": "constructor", "id": [*cls.__module__.split("."), cls.__name__], "kwargs": fields}
 
     def _decode(self, value: Any) -> Any:
         if type(value) is list:
             return [self._decode(item) for item in value]
         if type(value) is dict:
             if TAG in value:
+                if "v" in value:
+                    return self._revive(value[TAG], value["v"])
                 return self.serde.loads_typed((value[TAG], base64.b64decode(value["b"])))
             return {key: self._decode(item) for key, item in value.items()}
         return value
+
+    def _revive(self, type_: str, data: Any) -> Any:
+        # Exactly what the serializer's reviver does for a type it allows without an allowlist (the
+        # class called with the fields), without a JSON round trip per value.
+        ident = tuple(data.get("id") or ()) if type_ == "json" and data.get("lc") == 2 and data.get("type") == "constructor" else ()
+        cls = self._revivable.get(ident)
+        if cls is None and len(ident) >= 2 and SAFE_MSGPACK_TYPES is not None and (".".join(ident[:-1]), ident[-1]) in SAFE_MSGPACK_TYPES:
+            cls = getattr(importlib.import_module(".".join(ident[:-1])), ident[-1])
+            self._revivable[ident] = cls
+        if cls is None:
+            return self.serde.loads_typed((type_, json.dumps(data, ensure_ascii=False).encode("utf-8")))
+        return cls(**data.get("kwargs", {}))
 
     def _labels(self, checkpoint_id: str, encoded_metadata: Dict[str, Any]) -> Dict[str, str]:
         labels = {"checkpoint_id": checkpoint_id}
