@@ -79,7 +79,7 @@ async function storage(admin: mysql.Connection, database: string): Promise<Stora
   return result;
 }
 
-function runChat(python: string, args: string[]): Promise<ChatRun> {
+function runChat(python: string, args: string[]): Promise<{ store: ChatRun; mysql: ChatRun }> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, [join(projectRoot, 'clients/python/bench/langgraph_chat.py'), ...args], {
       cwd: join(projectRoot, 'clients/python'),
@@ -92,8 +92,8 @@ function runChat(python: string, args: string[]): Promise<ChatRun> {
     child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-8000)));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`langgraph_chat.py ${args[0]} failed (${code}):\n${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ChatRun);
+      if (code !== 0) reject(new Error(`langgraph_chat.py failed (${code}):\n${err}`));
+      else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as { store: ChatRun; mysql: ChatRun });
     });
   });
 }
@@ -119,7 +119,8 @@ function markdown(results: Record<string, any>): string {
     '',
     `Command: \`${results.command}\`. ${results.turns} turns of a chat on one thread (a user and an assistant message of ~200 characters each turn, ` +
       `kept in a \`messages\` list with add_messages: ${store.checkpoints} checkpoints, ${store.message_chars} characters of messages), ` +
-      `through each saver on the same MariaDB (${results.mariadb}), one after the other; ${results.machine}.`,
+      `through each saver on the same MariaDB (${results.mariadb}), the two taking turns (each turn, and each load, ` +
+      `one saver then the other, the order alternating) so that the machine's other work weighs on both alike; ${results.machine}.`,
     '',
     row('', 'SessionStoreSaver (this store)', 'PyMySQLSaver', 'store / MySQL'),
     '| --- | --- | --- | --- |',
@@ -200,11 +201,10 @@ async function main(): Promise<number> {
     await pool.end();
     store = await spawnServerProcess({ DATABASE_URL: formatDatabaseUrl(target), LOG_LEVEL: 'info' });
 
-    const common = ['--turns', String(turns), '--loads', String(loads)];
-    log(`${turns} turns through SessionStoreSaver`);
-    const storeRun = await runChat(python, ['store', '--base-url', store.baseUrl, '--token', token, ...common]);
-    log(`${turns} turns through PyMySQLSaver`);
-    const mysqlRun = await runChat(python, ['mysql', '--conn', mysqlConnString(server, password), ...common]);
+    log(`${turns} turns through SessionStoreSaver and PyMySQLSaver, taking turns`);
+    const runs = await runChat(python, ['--base-url', store.baseUrl, '--token', token, '--conn', mysqlConnString(server, password), '--turns', String(turns), '--loads', String(loads)]);
+    const storeRun = runs.store;
+    const mysqlRun = runs.mysql;
     log('measuring what each stored');
     const results = {
       command: `npm run bench:langgraph${values.quick ? ' -- --quick' : values.turns ? ` -- --turns ${turns}` : ''}`,

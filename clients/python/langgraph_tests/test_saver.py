@@ -84,16 +84,19 @@ class SaverTest(unittest.TestCase):
     def test_a_growing_messages_list_is_stored_as_a_patch_of_the_new_messages(self):
         messages = [HumanMessage(content="m0", id="0")]
         stored = self.put({"messages": list(messages), "plain": [{"role": "user", "text": "t0"}]}, {"messages": 1, "plain": 1})
-        for turn in range(1, 4):
+        # Enough turns for the state to outweigh a turn's change (a change that is most of a small
+        # state is stored whole: FULL_STATE_RATIO).
+        for turn in range(1, 10):
             messages.append(AIMessage(content="x" * 200, id=str(turn)))
             plain = [{"role": "user", "text": f"t{i}"} for i in range(turn + 1)]
             stored = self.put({"messages": list(messages), "plain": plain}, {"messages": turn + 1, "plain": turn + 1}, parent=stored["configurable"]["checkpoint_id"])
         head = self.client.history(self.sid(), limit=1)["items"][0]
         patch = self.client.version(self.sid(), head["version"])["patch"]
         adds = {op["path"] for op in patch if op["op"] == "add"}
-        self.assertIn("/values/messages/3", adds)
-        self.assertIn("/values/plain/3", adds)
-        self.assertEqual(next(op for op in patch if op["path"] == "/values/plain/3")["value"], {"role": "user", "text": "t3"})
+        self.assertIn("/values/messages/9", adds)
+        self.assertIn("/values/plain/9", adds)
+        self.assertEqual(next(op for op in patch if op["path"] == "/values/plain/9")["value"], {"role": "user", "text": "t9"})
+        self.assertEqual({op["path"] for op in patch if op["path"].startswith("/values")}, {"/values/messages/9", "/values/plain/9"})
         self.assertLess(head["patch_bytes"], 2000)
         self.assertEqual(head["labels"]["checkpoint_id"], stored["configurable"]["checkpoint_id"])
         self.assertEqual(self.saver.get_tuple(self.config).checkpoint["channel_values"]["messages"], messages)

@@ -120,30 +120,26 @@ def _has_surrogates(text: str) -> bool:
 
 
 def _doc_patch(old: Dict[str, Any], new: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The RFC 6902 patch from one checkpoint state to the next: a list that grew gets its new elements appended."""
+    """The RFC 6902 patch from one checkpoint state to the next: objects are compared member by
+    member, and a list that grew at its end gets only its new elements appended."""
     ops: List[Dict[str, Any]] = []
-    for key, value in new.items():
-        if key == "values":
-            continue
-        if key not in old:
-            ops.append({"op": "add", "path": "/" + _pointer(key), "value": value})
-        elif old[key] != value:
-            ops.append({"op": "replace", "path": "/" + _pointer(key), "value": value})
-    old_values, new_values = old["values"], new["values"]
-    for channel, value in new_values.items():
-        path = "/values/" + _pointer(channel)
-        if channel not in old_values:
-            ops.append({"op": "add", "path": path, "value": value})
-            continue
-        before = old_values[channel]
-        if before == value:
-            continue
-        if type(before) is list and type(value) is list and len(value) > len(before) and value[: len(before)] == before:
-            ops.extend({"op": "add", "path": path + "/-", "value": item} for item in value[len(before):])
-        else:
-            ops.append({"op": "replace", "path": path, "value": value})
-    ops.extend({"op": "remove", "path": "/values/" + _pointer(channel)} for channel in old_values if channel not in new_values)
+    _diff(old, new, "", ops)
     return ops
+
+
+def _diff(old: Any, new: Any, path: str, ops: List[Dict[str, Any]]) -> None:
+    if type(old) is dict and type(new) is dict:
+        for key, value in new.items():
+            member = path + "/" + _pointer(key)
+            if key not in old:
+                ops.append({"op": "add", "path": member, "value": value})
+            elif old[key] != value:
+                _diff(old[key], value, member, ops)
+        ops.extend({"op": "remove", "path": path + "/" + _pointer(key)} for key in old if key not in new)
+    elif type(old) is list and type(new) is list and len(new) > len(old) and new[: len(old)] == old:
+        ops.extend({"op": "add", "path": path + "/-", "value": item} for item in new[len(old):])
+    else:
+        ops.append({"op": "replace", "path": path, "value": new})
 
 
 class SessionStoreSaver(BaseCheckpointSaver[str]):
@@ -259,7 +255,8 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             self._json_classes[cls] = safe
         if not safe:
             return None
-        fields = value.model_dump()
+        # Fields left at their defaults are left out: the class gives them back.
+        fields = value.model_dump(exclude_defaults=True)
         if not _plain_json(fields):
             return None
         return {"lc": 2, "type": "constructor", "id": [*cls.__module__.split("."), cls.__name__], "kwargs": fields}
