@@ -20,9 +20,11 @@ messages), and history, diff, restore and the verified chain come with it. The m
   is the one read.
 - Values go through LangGraph's serializer only where JSON cannot hold them losslessly: dicts
   with string keys, lists, strings, booleans, None, integers within ±2**53 and non-integral
-  finite floats are stored as JSON; anything else (a message object, bytes, a tuple, a datetime,
-  an integral float) becomes ``{"$lg": <serializer type>, "b": <base64>}``, element by element,
-  so a list of message objects still grows by a patch of the new elements.
+  finite floats are stored as JSON; a message (a pydantic type the serializer revives without an
+  allowlist) with JSON fields as the serializer's own JSON form, ``{"$lg": "json", "v": {"lc": 2,
+  "type": "constructor", "id": [...], "kwargs": {...}}}``; anything else (bytes, a tuple, a
+  datetime, an integral float) as ``{"$lg": <serializer type>, "b": <base64>}``, element by
+  element, so a list of messages grows by a patch of the new elements.
 """
 from __future__ import annotations
 
