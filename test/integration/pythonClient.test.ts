@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createKey } from '../../src/access/keys.js';
 import { childEnvironment } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 import { startTestServer, type TestServer } from '../helpers/api.js';
@@ -74,6 +75,21 @@ describe('Python client (clients/python, unittest against the real server)', fun
     const { code, output } = await runPython(python, ['-m', 'unittest', 'discover', '-v', '-s', 'tests', '-t', '.'], {
       env: { SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token },
     });
+    expect(code, output).to.equal(0);
+    expect(output).to.match(/Ran \d+ tests/);
+    // Only the Chainlit tests skip here: they run in the chainlit environment, below.
+    const skipped = output.match(/skipped '[^']*'/g) ?? [];
+    expect(skipped.filter((line) => !line.includes('chainlit is not installed')), 'a test was skipped').to.deep.equal([]);
+  });
+
+  it('passes every test of the Chainlit data layer with the real chainlit package', async () => {
+    const python = await pythonEnv('chainlit');
+    const readToken = (await createKey(db.pool, { tenant: 'default', role: 'read' })).token;
+    // Importing chainlit writes .chainlit/config.toml into its app root: a throwaway one, not clients/python.
+    const appRoot = mkdtempSync(join(tmpdir(), 'sst-chainlit-'));
+    const { code, output } = await runPython(python, ['-m', 'unittest', '-v', 'tests.test_chainlit'], {
+      env: { SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token, SST_READ_TOKEN: readToken, CHAINLIT_APP_ROOT: appRoot },
+    }).finally(() => rmSync(appRoot, { recursive: true, force: true }));
     expect(code, output).to.equal(0);
     expect(output).to.match(/Ran \d+ tests/);
     expect(output, 'a test was skipped').not.to.match(/skipped '/);

@@ -237,6 +237,15 @@ class Client:
         headers = {"If-Match": f'"{expected_version}"'} if expected_version is not None else {}
         self._request("DELETE", self._path(sid), query={"purge": True if purge else None}, headers=headers)
 
+    def whoami(self) -> Dict[str, Any]:
+        """The key this client uses: {key_id, tenant, role}; Unauthorized if the key is refused."""
+        return self._json("GET", "/v1/whoami")
+
+    def ready(self) -> Dict[str, Any]:
+        """GET /readyz: {status: "ready", migrations} when the service and its database are ready;
+        ServerError (503) when not, ConnectionFailed when nothing answers."""
+        return self._json("GET", "/readyz")
+
     def list_sessions(self, prefix: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
         """Live sessions, most recently updated first: {items: [...], next}."""
         return self._json("GET", "/v1/sessions", query={"prefix": prefix, "limit": limit, "cursor": cursor})
