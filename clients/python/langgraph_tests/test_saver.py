@@ -160,6 +160,17 @@ class SaverTest(unittest.TestCase):
         self.assertEqual(sorted(w[2] for w in got.pending_writes), ["from other", "late, from this one"])
         self.assertEqual(other.get_tuple(self.config).config["configurable"]["checkpoint_id"], cp3["id"])
 
+    def test_a_thread_deleted_elsewhere_starts_again_when_this_saver_writes_to_it(self):
+        first = self.put({"k": [1]}, {"k": 1})
+        SessionStoreSaver(self.client, prefix=self.prefix).delete_thread(self.thread)
+        # This saver still knows the purged head: its patch finds no session, and the whole state goes.
+        second = self.put({"k": [1, 2]}, {"k": 2}, parent=first["configurable"]["checkpoint_id"])
+        self.saver.put_writes(second, [("ch", "w")], "task-d")
+        got = self.saver.get_tuple(self.config)
+        self.assertEqual(got.checkpoint["channel_values"], {"k": [1, 2]})
+        self.assertEqual(got.pending_writes, [("task-d", "ch", "w")])
+        self.assertIsNone(self.saver.get_tuple(first))
+
     def test_writes_that_arrive_before_their_checkpoint_wait_for_it(self):
         first = self.put({"k": 1}, {"k": 1})
         cp = checkpoint({"k": 2}, {"k": 2})

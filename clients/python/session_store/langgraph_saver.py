@@ -490,6 +490,8 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 break
             try:
                 return self.client.patch(sid, _doc_patch(known[1], doc), expected_version=known[0], labels=labels)
+            except NotFound:
+                break  # purged meanwhile (delete_thread elsewhere): the thread starts again
             except PreconditionFailed:
                 fresher = self._known_head(sid)
                 if fresher is None or fresher[0] == known[0]:
@@ -579,8 +581,9 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                         if self._find_version(sid, checkpoint_id) is not None:
                             self._put_late_writes(sid, checkpoint_id, entries)
                             return
-            except (PreconditionFailed, Conflict):
-                # Another writer moved the head (or created the late-writes session) meanwhile: look again.
+            except (PreconditionFailed, Conflict, NotFound):
+                # Another writer moved the head (or created the late-writes session, or purged the
+                # thread) meanwhile: look again.
                 self._forget(sid)
                 conflicts += 1
                 if conflicts >= 8:
@@ -619,6 +622,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
     def delete_thread(self, thread_id: str) -> None:
         """Erases every session of the thread (the store's purge): nothing of it is left."""
         for sid in self._thread_sessions(thread_id):
+            self._forget(sid)
             try:
                 self.client.delete(sid, purge=True)
             except NotFound:
@@ -646,6 +650,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                     continue
                 doc = {**loaded[0], "thread_id": target_thread_id}
                 target_sid = self._sid(target_thread_id, doc["checkpoint_ns"])
+                self._forget(target_sid)
                 self.client.save(target_sid, doc, labels=self._labels(checkpoint_id, doc["metadata"]))
             late = self._load(sid + _WRITES_SUFFIX)
             if late is not None and target_sid is not None:
