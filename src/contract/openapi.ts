@@ -307,7 +307,8 @@ export const openapiDocument: unknown = {
             "description": "Only versions carrying every one of these labels with exactly these values: a JSON\nobject of label names to strings, percent-encoded (`{\"step\":\"3\",\"source\":\"loop\"}`), with\nthe same rules as the labels of a write. `{}` filters nothing. Combines with `before`,\n`from`, `to` and `limit`: a page holds up to `limit` matching versions.\n",
             "schema": {
               "type": "string",
-              "maxLength": 70000
+              "title": "a JSON object",
+              "maxLength": 1000
             }
           }
         ],
@@ -1327,10 +1328,11 @@ export const openapiDocument: unknown = {
       "Labels": {
         "name": "labels",
         "in": "query",
-        "description": "Labels of the new version, which history shows and can filter on (`/history?labels=`): a\nJSON object of at most 64 names to string values, percent-encoded\n(`labels={\"step\":\"3\",\"source\":\"loop\"}`). A name is 1 to 64 characters of\n`A-Z a-z 0-9 _ . : -`; a value at most 1000 characters (Unicode code points). A write that\nchanges nothing writes no version, so its labels are not kept; restore and fork versions\ncarry none. Text that is not such an object is a 400.\n",
+        "description": "Labels of the new version, which history shows and can filter on (`/history?labels=`): a\nJSON object of at most 64 names to string values, percent-encoded\n(`labels={\"step\":\"3\",\"source\":\"loop\"}`), at most 1000 characters in all (Unicode code\npoints, as `message`: the request line stays within what an HTTP server reads). A name is\n1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no\nversion, so its labels are not kept; restore and fork versions carry none. Text that is\nnot such an object is a 400.\n",
         "schema": {
           "type": "string",
-          "maxLength": 70000
+          "title": "a JSON object",
+          "maxLength": 1000
         }
       }
     },
@@ -1922,8 +1924,7 @@ export const openapiDocument: unknown = {
           "pattern": "^[A-Za-z0-9_.:-]{1,64}$"
         },
         "additionalProperties": {
-          "type": "string",
-          "maxLength": 1000
+          "type": "string"
         }
       },
       "HistoryPage": {

@@ -834,10 +834,11 @@ export interface components {
         /**
          * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
          *     JSON object of at most 64 names to string values, percent-encoded
-         *     (`labels={"step":"3","source":"loop"}`). A name is 1 to 64 characters of
-         *     `A-Z a-z 0-9 _ . : -`; a value at most 1000 characters (Unicode code points). A write that
-         *     changes nothing writes no version, so its labels are not kept; restore and fork versions
-         *     carry none. Text that is not such an object is a 400.
+         *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+         *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+         *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+         *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+         *     not such an object is a 400.
          */
         Labels: string;
     };
@@ -930,10 +931,11 @@ export interface operations {
                 /**
                  * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
                  *     JSON object of at most 64 names to string values, percent-encoded
-                 *     (`labels={"step":"3","source":"loop"}`). A name is 1 to 64 characters of
-                 *     `A-Z a-z 0-9 _ . : -`; a value at most 1000 characters (Unicode code points). A write that
-                 *     changes nothing writes no version, so its labels are not kept; restore and fork versions
-                 *     carry none. Text that is not such an object is a 400.
+                 *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+                 *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+                 *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+                 *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+                 *     not such an object is a 400.
                  */
                 labels?: components["parameters"]["Labels"];
             };
@@ -995,10 +997,11 @@ export interface operations {
                 /**
                  * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
                  *     JSON object of at most 64 names to string values, percent-encoded
-                 *     (`labels={"step":"3","source":"loop"}`). A name is 1 to 64 characters of
-                 *     `A-Z a-z 0-9 _ . : -`; a value at most 1000 characters (Unicode code points). A write that
-                 *     changes nothing writes no version, so its labels are not kept; restore and fork versions
-                 *     carry none. Text that is not such an object is a 400.
+                 *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+                 *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+                 *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+                 *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+                 *     not such an object is a 400.
                  */
                 labels?: components["parameters"]["Labels"];
             };

@@ -282,12 +282,12 @@ export function writeConditions(
 
 const LABEL_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const MAX_LABELS = 64;
-export const MAX_LABEL_VALUE_CHARS = 1000;
 
 /**
  * The `labels` query parameter (writes and the history filter): a JSON object of at most 64
- * names to strings, as openapi.yaml's `Labels` says. OpenAPI cannot declare a JSON document in a
- * query parameter, so its rules are checked here.
+ * names to strings, as openapi.yaml's `Labels` says (its length, at most 1000 characters, is the
+ * parameter's maxLength). OpenAPI cannot declare a JSON document in a query parameter, so its
+ * rules are checked here.
  */
 export function labelsParameter(text: string | undefined): Labels | undefined {
   if (text === undefined) return undefined;
@@ -308,9 +308,6 @@ export function labelsParameter(text: string | undefined): Labels | undefined {
       throw new ValidationError(`label name "${name.slice(0, 100)}" is not 1 to 64 characters of A-Z a-z 0-9 _ . : -`);
     }
     if (typeof label !== 'string') throw new ValidationError(`label "${name}" must be a string`);
-    if ([...label].length > MAX_LABEL_VALUE_CHARS) {
-      throw new ValidationError(`label "${name}" is longer than ${MAX_LABEL_VALUE_CHARS} characters`);
-    }
     labels[name] = label;
   }
   return labels;

@@ -2,6 +2,7 @@
 holds them (so a growing list is a small patch), labels, odd ids, late and early writes."""
 import datetime as dt
 import decimal
+import json
 import threading
 import time
 import unittest
@@ -112,6 +113,19 @@ class SaverTest(unittest.TestCase):
         self.assertEqual(ids({"when": dt.date(2026, 1, 2)}), [1])
         self.assertEqual(ids({"step": True}), [], "True is not 1 here: values compare as stored")
         self.assertEqual(ids({}), [1, 0])
+
+    def test_metadata_too_large_for_the_labels_is_still_filtered_exactly(self):
+        many = {f"a_rather_long_metadata_key_number_{i:02}": i for i in range(40)}
+        first = self.put({}, {}, metadata={"step": 0, **many})
+        self.put({}, {}, parent=first["configurable"]["checkpoint_id"], metadata={"step": 1, "source": "loop"})
+        labels = self.client.history(self.sid(), limit=2)["items"][1]["labels"]
+        self.assertEqual(labels.get("m:partial"), "1")
+        self.assertLessEqual(len(json.dumps(labels, ensure_ascii=False, separators=(",", ":"))), 1000)
+        steps = lambda f: [t.metadata["step"] for t in self.saver.list(self.config, filter=f)]
+        self.assertEqual(steps({"a_rather_long_metadata_key_number_39": 39}), [0])
+        self.assertEqual(steps({"a_rather_long_metadata_key_number_39": 38}), [])
+        self.assertEqual(steps({"a_rather_long_metadata_key_number_00": 0, "step": 0}), [0])
+        self.assertEqual(steps({"source": "loop"}), [1])
 
     def test_thread_ids_and_namespaces_of_any_characters_and_length(self):
         for thread in ("a.b/c d", "ü" * 50, "x" * 300, "lg.", ""):

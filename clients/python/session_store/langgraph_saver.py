@@ -12,7 +12,7 @@ messages), and history, diff, restore and the verified chain come with it. The m
   "parent", "metadata", "values", "writes"}``, ``values`` holding the value of every channel
   the checkpoint has (unchanged channels carried from the parent, removed ones gone).
 - Its labels: ``checkpoint_id`` and one ``m.<key>`` per metadata key (the canonical JSON of the
-  stored value, or its SHA-256 when longer than 1000 characters), so ``list(filter=...)`` and
+  stored value, or its SHA-256 when longer than 100 characters), so ``list(filter=...)`` and
   the lookup of a checkpoint by id are ``/history?labels=`` queries.
 - Pending writes of the latest checkpoint are added to its state by a ``PATCH`` (a new version
   with the same checkpoint and labels); writes to an older checkpoint (rare: a concurrent run)
@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import heapq
 import importlib
 import json
 import random
@@ -69,7 +70,13 @@ _SAFE = re.compile(r"[A-Za-z0-9_:-]")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,62}$")
 _MAX_SID = 128
 _WRITES_SUFFIX = "@w"
-_MAX_LABEL_CHARS = 1000
+# Longer label values are replaced by (part of) their hash, so that many labels fit the store's
+# 1000 characters of ?labels= (a filter hashes the same way, so it still matches exactly).
+_MAX_LABEL_CHARS = 64
+_LABELS_BUDGET = 1000
+# Set on a version whose metadata did not all fit in its labels: a filtered list reads these too.
+_PARTIAL = "m:partial"
+_PARTIAL_SIZE = len('"m:partial":"1",')
 # One label is the checkpoint id; the store takes 64 per version.
 _MAX_METADATA_LABELS = 63
 _SAFE_INT = 2 ** 53
@@ -111,6 +118,25 @@ def _plain_json(value: Any) -> bool:
     if kind is dict:
         return TAG not in value and all(type(key) is str and not _has_surrogates(key) and _plain_json(item) for key, item in value.items())
     return False
+
+
+def _fit(labels: Dict[str, str], pairs: List[Tuple[str, str]], budget: int) -> Tuple[Dict[str, str], bool]:
+    """Labels with as many of the pairs as fit in `budget` characters of JSON (and 63 labels); whether some did not."""
+    fitted = dict(labels)
+    size = len(_compact(fitted))
+    partial = False
+    for name, value in pairs:
+        grown = len(_compact(name)) + len(_compact(value)) + 2
+        if len(fitted) < 63 and size + grown <= budget:
+            fitted[name] = value
+            size += grown
+        else:
+            partial = True
+    return fitted, partial
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _has_surrogates(text: str) -> bool:
@@ -288,9 +314,11 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
 
     def _labels(self, checkpoint_id: str, encoded_metadata: Dict[str, Any]) -> Dict[str, str]:
         labels = {"checkpoint_id": checkpoint_id}
-        for key in sorted(encoded_metadata)[:_MAX_METADATA_LABELS]:
-            labels[self._label_name(key)] = self._label_value(encoded_metadata[key])
-        return labels
+        pairs = [(self._label_name(key), self._label_value(encoded_metadata[key])) for key in sorted(encoded_metadata)]
+        fitted, partial = _fit(labels, pairs, _LABELS_BUDGET - _PARTIAL_SIZE)
+        if partial:
+            fitted[_PARTIAL] = "1"
+        return fitted
 
     @staticmethod
     def _label_name(key: str) -> str:
@@ -299,7 +327,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
     @staticmethod
     def _label_value(encoded: Any) -> str:
         text = _canonical(encoded)
-        return text if len(text) <= _MAX_LABEL_CHARS else "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return text if len(text) <= _MAX_LABEL_CHARS else "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -374,12 +402,14 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             sids = [sid for sid in self._thread_sessions(thread_id) if not sid.endswith(_WRITES_SUFFIX)]
         wanted_id = configurable.get("checkpoint_id")
         before_id = get_checkpoint_id(before) if before else None
-        label_filter: Dict[str, str] = {}
         encoded_filter = {key: self._encode(value) for key, value in (filter or {}).items()}
-        for key, value in encoded_filter.items():
-            label_filter[self._label_name(key)] = self._label_value(value)
-        if wanted_id is not None:
-            label_filter["checkpoint_id"] = wanted_id
+        # The store narrows by the labels that fit in one query; every listed checkpoint's stored
+        # metadata is compared with the whole filter here.
+        label_filter, _ = _fit(
+            {"checkpoint_id": wanted_id} if wanted_id is not None else {},
+            [(self._label_name(key), self._label_value(value)) for key, value in sorted(encoded_filter.items())],
+            _LABELS_BUDGET,
+        )
         found: List[CheckpointTuple] = []
         for sid in sids:
             found.extend(self._list_session(sid, label_filter, encoded_filter, before_id, limit))
@@ -391,8 +421,16 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         seen = set()
         late: Optional[Dict[str, Any]] = None
         out: List[CheckpointTuple] = []
+        streams = [self.client.iter_history(sid, page_size=100, before=before_version, labels=labels)]
+        if encoded_filter:
+            # Versions whose metadata did not all fit in their labels may match on what is missing.
+            streams.append(self.client.iter_history(sid, page_size=100, before=before_version, labels={_PARTIAL: "1"}))
+        last_version = None
         try:
-            for item in self.client.iter_history(sid, page_size=100, before=before_version, labels=labels):
+            for item in heapq.merge(*streams, key=lambda entry: -entry["version"]):
+                if item["version"] == last_version:
+                    continue
+                last_version = item["version"]
                 checkpoint_id = (item.get("labels") or {}).get("checkpoint_id")
                 if checkpoint_id is None or checkpoint_id in seen:
                     continue
