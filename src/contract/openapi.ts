@@ -43,6 +43,9 @@ export const openapiDocument: unknown = {
           },
           {
             "$ref": "#/components/parameters/Author"
+          },
+          {
+            "$ref": "#/components/parameters/Labels"
           }
         ],
         "requestBody": {
@@ -111,6 +114,9 @@ export const openapiDocument: unknown = {
           },
           {
             "$ref": "#/components/parameters/Author"
+          },
+          {
+            "$ref": "#/components/parameters/Labels"
           }
         ],
         "requestBody": {
@@ -293,6 +299,16 @@ export const openapiDocument: unknown = {
             "description": "Only versions saved at or before this instant.",
             "schema": {
               "$ref": "#/components/schemas/DateTime"
+            }
+          },
+          {
+            "name": "labels",
+            "in": "query",
+            "description": "Only versions carrying every one of these labels with exactly these values: a JSON\nobject of label names to strings, percent-encoded (`{\"step\":\"3\",\"source\":\"loop\"}`), with\nthe same rules as the labels of a write. `{}` filters nothing. Combines with `before`,\n`from`, `to` and `limit`: a page holds up to `limit` matching versions.\n",
+            "schema": {
+              "type": "string",
+              "title": "a JSON object",
+              "maxLength": 1000
             }
           }
         ],
@@ -1308,6 +1324,16 @@ export const openapiDocument: unknown = {
           "type": "string",
           "maxLength": 200
         }
+      },
+      "Labels": {
+        "name": "labels",
+        "in": "query",
+        "description": "Labels of the new version, which history shows and can filter on (`/history?labels=`): a\nJSON object of at most 64 names to string values, percent-encoded\n(`labels={\"step\":\"3\",\"source\":\"loop\"}`), at most 1000 characters in all (Unicode code\npoints, as `message`: the request line stays within what an HTTP server reads). A name is\n1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no\nversion, so its labels are not kept; restore and fork versions carry none. Text that is\nnot such an object is a 400.\n",
+        "schema": {
+          "type": "string",
+          "title": "a JSON object",
+          "maxLength": 1000
+        }
       }
     },
     "headers": {
@@ -1884,7 +1910,21 @@ export const openapiDocument: unknown = {
           },
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
+          },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
           }
+        }
+      },
+      "Labels": {
+        "type": "object",
+        "description": "The labels the version was written with (`labels` of PUT and PATCH); absent when none.",
+        "maxProperties": 64,
+        "propertyNames": {
+          "pattern": "^[A-Za-z0-9_.:-]{1,64}$"
+        },
+        "additionalProperties": {
+          "type": "string"
         }
       },
       "HistoryPage": {
@@ -1962,6 +2002,9 @@ export const openapiDocument: unknown = {
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
           },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
+          },
           "patch": {
             "$ref": "#/components/schemas/JsonPatch"
           }
@@ -2027,6 +2070,9 @@ export const openapiDocument: unknown = {
           },
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
+          },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
           },
           "patch": {
             "$ref": "#/components/schemas/JsonPatch"

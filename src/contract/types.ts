@@ -519,6 +519,11 @@ export interface components {
             author?: string;
             restored_from?: number;
             forked_from?: components["schemas"]["ForkSource"];
+            labels?: components["schemas"]["Labels"];
+        };
+        /** @description The labels the version was written with (`labels` of PUT and PATCH); absent when none. */
+        Labels: {
+            [key: string]: string;
         };
         HistoryPage: {
             items: components["schemas"]["HistoryItem"][];
@@ -539,6 +544,7 @@ export interface components {
             author?: string;
             restored_from?: number;
             forked_from?: components["schemas"]["ForkSource"];
+            labels?: components["schemas"]["Labels"];
             patch: components["schemas"]["JsonPatch"];
         };
         /**
@@ -558,6 +564,7 @@ export interface components {
             author?: string;
             restored_from?: number;
             forked_from?: components["schemas"]["ForkSource"];
+            labels?: components["schemas"]["Labels"];
             patch?: components["schemas"]["JsonPatch"];
             /** @constant */
             load_state?: true;
@@ -824,6 +831,16 @@ export interface components {
         Message: string;
         /** @description Who made the change, shown in history. At most 200 characters (Unicode code points). */
         Author: string;
+        /**
+         * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
+         *     JSON object of at most 64 names to string values, percent-encoded
+         *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+         *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+         *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+         *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+         *     not such an object is a 400.
+         */
+        Labels: string;
     };
     requestBodies: never;
     headers: {
@@ -911,6 +928,16 @@ export interface operations {
                 message?: components["parameters"]["Message"];
                 /** @description Who made the change, shown in history. At most 200 characters (Unicode code points). */
                 author?: components["parameters"]["Author"];
+                /**
+                 * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
+                 *     JSON object of at most 64 names to string values, percent-encoded
+                 *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+                 *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+                 *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+                 *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+                 *     not such an object is a 400.
+                 */
+                labels?: components["parameters"]["Labels"];
             };
             header?: {
                 /**
@@ -967,6 +994,16 @@ export interface operations {
                 message?: components["parameters"]["Message"];
                 /** @description Who made the change, shown in history. At most 200 characters (Unicode code points). */
                 author?: components["parameters"]["Author"];
+                /**
+                 * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
+                 *     JSON object of at most 64 names to string values, percent-encoded
+                 *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+                 *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+                 *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+                 *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+                 *     not such an object is a 400.
+                 */
+                labels?: components["parameters"]["Labels"];
             };
             header?: {
                 /**
@@ -1022,6 +1059,13 @@ export interface operations {
                 from?: components["schemas"]["DateTime"];
                 /** @description Only versions saved at or before this instant. */
                 to?: components["schemas"]["DateTime"];
+                /**
+                 * @description Only versions carrying every one of these labels with exactly these values: a JSON
+                 *     object of label names to strings, percent-encoded (`{"step":"3","source":"loop"}`), with
+                 *     the same rules as the labels of a write. `{}` filters nothing. Combines with `before`,
+                 *     `from`, `to` and `limit`: a page holds up to `limit` matching versions.
+                 */
+                labels?: string;
             };
             header?: never;
             path: {

@@ -1,3 +1,4 @@
+import type { Labels } from '../store/eventMetadata.js';
 import type { RouterContext } from '@koa/router';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Context } from 'koa';
@@ -267,13 +268,47 @@ export function ifNoneMatchVersions(raw: string | undefined): Set<number> | '*' 
  */
 export function writeConditions(
   headers: { 'If-Match'?: string; 'If-None-Match'?: string; 'Idempotency-Key'?: string },
-  metadata: { message?: string | undefined; author?: string | undefined } = {},
+  metadata: { message?: string | undefined; author?: string | undefined; labels?: string | undefined } = {},
 ): WriteConditions {
   return {
+    labels: labelsParameter(metadata.labels),
     ifMatch: headers['If-Match'] === undefined ? undefined : namedVersions(headers['If-Match'], { strong: true }),
     createOnly: headers['If-None-Match'] === '*',
     idempotencyKey: headers['Idempotency-Key'],
     message: metadata.message,
     author: metadata.author,
   };
+}
+
+const LABEL_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const MAX_LABELS = 64;
+
+/**
+ * The `labels` query parameter (writes and the history filter): a JSON object of at most 64
+ * names to strings, as openapi.yaml's `Labels` says (its length, at most 1000 characters, is the
+ * parameter's maxLength). OpenAPI cannot declare a JSON document in a query parameter, so its
+ * rules are checked here.
+ */
+export function labelsParameter(text: string | undefined): Labels | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ValidationError('query parameter "labels" is not JSON: give an object of label names to strings');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError('query parameter "labels" must be a JSON object of label names to strings');
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_LABELS) throw new ValidationError(`query parameter "labels" has ${entries.length} labels; at most ${MAX_LABELS}`);
+  const labels: Labels = {};
+  for (const [name, label] of entries) {
+    if (!LABEL_NAME.test(name)) {
+      throw new ValidationError(`label name "${name.slice(0, 100)}" is not 1 to 64 characters of A-Z a-z 0-9 _ . : -`);
+    }
+    if (typeof label !== 'string') throw new ValidationError(`label "${name}" must be a string`);
+    labels[name] = label;
+  }
+  return labels;
 }

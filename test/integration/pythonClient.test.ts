@@ -1,48 +1,44 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createKey } from '../../src/access/keys.js';
+import { childEnvironment } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 import { startTestServer, type TestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { PYTHON_ENV_TIMEOUT, pythonEnv, pythonEnvDir } from '../helpers/pythonEnv.js';
+
+const PYTHON_DIR = join(projectRoot, 'clients/python');
+
+/** Runs a Python program; resolves with its exit code and everything it printed. */
+export function runPython(python: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, {
+      cwd: options.cwd ?? PYTHON_DIR,
+      env: childEnvironment({ PYTHONDONTWRITEBYTECODE: '1', ...options.env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
 
 /**
- * The Python client's own tests (clients/python/tests, unittest), against the real server.
- * Debian's python3 is preferred: the DataFrame tests need pandas, which this installs from
- * Debian's python3-pandas when it is missing and the suite runs as root with apt-get.
+ * The Python client's own tests (clients/python/tests, unittest), against the real server, in the
+ * project's Python environments (test/helpers/pythonEnv.ts): the client with no extras installed
+ * as a user would, and the unittest suite with pandas and the real Streamlit.
  */
-const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-
-function hasPandas(): boolean {
-  return spawnSync(PYTHON, ['-c', 'import pandas'], { stdio: 'ignore' }).status === 0;
-}
-
-function installPandas(): void {
-  if (PYTHON !== '/usr/bin/python3' || process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'python3-pandas']]) {
-    const result = spawnSync('apt-get', args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 600_000 });
-    if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed: ${result.stderr?.slice(-2000)}`);
-  }
-}
-
 describe('Python client (clients/python, unittest against the real server)', function () {
-  this.timeout(900_000);
+  this.timeout(PYTHON_ENV_TIMEOUT);
   let db: TestDatabase;
   let server: TestServer;
-  let pandas = false;
 
   before(async function () {
-    if (spawnSync(PYTHON, ['--version']).status !== 0) throw new Error(`no Python interpreter at ${PYTHON}`);
-    if (!hasPandas()) {
-      try {
-        installPandas();
-      } catch (error) {
-        // pandas only adds the DataFrame tests: say so loudly, and run everything else.
-        process.stderr.write(`\nWARNING: could not install python3-pandas; the DataFrame tests will be skipped: ${(error as Error).message}\n`);
-      }
-    }
-    pandas = hasPandas();
     db = await createTestDatabase();
     server = await startTestServer(db.pool);
   });
@@ -51,18 +47,51 @@ describe('Python client (clients/python, unittest against the real server)', fun
     await db?.drop();
   });
 
+  it('installs with `pip install ./clients/python` in a fresh venv with the standard library alone, and works', async () => {
+    const python = await pythonEnv('core');
+    // Run from elsewhere, so that the installed copy is imported, not the source folder.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'sst-core-'));
+    try {
+      const program = [
+        'import json, sys, importlib.metadata as md, session_store',
+        'client = session_store.Client(sys.argv[1], sys.argv[2])',
+        'client.save("py-core", {"n": 1})',
+        'print(json.dumps({"file": session_store.__file__, "loaded": client.load("py-core"), "installed": sorted(d.metadata["Name"].lower() for d in md.distributions())}))',
+      ].join('\n');
+      const { code, output } = await runPython(python, ['-c', program, server.baseUrl, server.token], { cwd: elsewhere });
+      expect(code, output).to.equal(0);
+      const answer = JSON.parse(output);
+      expect(answer.file.startsWith(join(pythonEnvDir('core'), 'lib')), answer.file).to.equal(true);
+      expect(answer.loaded).to.deep.equal({ n: 1 });
+      // Nothing but the package and what every venv has: no dependency was pulled in.
+      expect(answer.installed.filter((name: string) => !['pip', 'setuptools'].includes(name))).to.deep.equal(['session-store-client']);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('passes every test of the client, the encoding, the Streamlit helper and the example app', async () => {
-    const child = spawn(PYTHON, ['-m', 'unittest', 'discover', '-v', '-s', 'tests', '-t', '.'], {
-      cwd: join(projectRoot, 'clients/python'),
-      env: { ...process.env, SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token, PYTHONDONTWRITEBYTECODE: '1' },
+    const python = await pythonEnv('streamlit');
+    const { code, output } = await runPython(python, ['-m', 'unittest', 'discover', '-v', '-s', 'tests', '-t', '.'], {
+      env: { SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token },
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code, output).to.equal(0);
     expect(output).to.match(/Ran \d+ tests/);
-    expect(output, 'the client tests were skipped').not.to.match(/skipped 'SST_BASE_URL/);
-    if (pandas) expect(output, 'pandas is installed, yet its tests were skipped').not.to.match(/skipped 'pandas/);
+    // Only the Chainlit tests skip here: they run in the chainlit environment, below.
+    const skipped = output.match(/skipped '[^']*'/g) ?? [];
+    expect(skipped.filter((line) => !line.includes('chainlit is not installed')), 'a test was skipped').to.deep.equal([]);
+  });
+
+  it('passes every test of the Chainlit data layer with the real chainlit package', async () => {
+    const python = await pythonEnv('chainlit');
+    const readToken = (await createKey(db.pool, { tenant: 'default', role: 'read' })).token;
+    // Importing chainlit writes .chainlit/config.toml into its app root: a throwaway one, not clients/python.
+    const appRoot = mkdtempSync(join(tmpdir(), 'sst-chainlit-'));
+    const { code, output } = await runPython(python, ['-m', 'unittest', '-v', 'tests.test_chainlit'], {
+      env: { SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token, SST_READ_TOKEN: readToken, CHAINLIT_APP_ROOT: appRoot },
+    }).finally(() => rmSync(appRoot, { recursive: true, force: true }));
+    expect(code, output).to.equal(0);
+    expect(output).to.match(/Ran \d+ tests/);
+    expect(output, 'a test was skipped').not.to.match(/skipped '/);
   });
 });

@@ -38,6 +38,8 @@ if prompt:
     st.session_state.messages.append({"role": "user", "text": prompt, "at": now})
     reply = f"You said {prompt!r} ({len(st.session_state.messages) // 2 + 1} messages so far)."
     st.session_state.messages.append({"role": "assistant", "text": reply, "at": now})
+    with st.chat_message("user"):
+        st.write(prompt)
     with st.chat_message("assistant"):
         st.write(reply)
 

@@ -17,7 +17,8 @@ import logging
 import os
 import secrets
 import uuid
-from typing import Any, Callable, Dict, Iterable, List, Optional
+import warnings
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 
 from .client import Client
 from .encoding import canonical, encode_items
@@ -44,7 +45,52 @@ def _default_client() -> Client:
 def _selector(keys: Optional[Iterable[str]], exclude: Optional[Iterable[str]]) -> Callable[[str], bool]:
     wanted = None if keys is None else set(keys)
     unwanted = set(exclude or ())
-    return lambda key: key != META_KEY and not key.startswith("FormSubmitter:") and (wanted is None or key in wanted) and key not in unwanted
+    # The helper's own keys (META_KEY and its widgets' keys, META_KEY + ":...") are never kept.
+    return lambda key: not key.startswith(META_KEY) and not key.startswith("FormSubmitter:") and (wanted is None or key in wanted) and key not in unwanted
+
+
+#: Widgets whose value Streamlit refuses to take from st.session_state (a button's click, an
+#: uploaded file, a chat message): restoring one fails when the widget is created, so never saved.
+_MOMENTARY_WIDGET_VALUES = {"trigger_value", "string_trigger_value", "json_trigger_value", "chat_input_value", "file_uploader_state_value"}
+
+
+def _read_only_widget_keys(state: Any, st: Any) -> Dict[str, str]:
+    """The keys of st.session_state bound to widgets of this or the previous run whose value the
+    app may not set, each with the reason. Streamlit checks this only when the widget is created
+    (StreamlitValueAssignmentNotAllowedError), after a restore could be undone, so the helper
+    reads Streamlit's widget registry before saving. Outside a Streamlit run (or if Streamlit's
+    internals change shape) nothing is known, and `exclude=` remains the way to leave keys out."""
+    if getattr(st, "__name__", None) != "streamlit":
+        return {}
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run = get_script_run_ctx(suppress_warning=True)
+        if run is None:
+            return {}
+        inner = run.session_state._state  # SafeSessionState -> SessionState
+        keys_of = inner._key_id_mapper.id_key_mapping
+        metadata = inner._new_widget_state.widget_metadata
+    except Exception:
+        return {}
+    found: Dict[str, str] = {}
+    for widget_id, key in keys_of.items():
+        meta = metadata.get(widget_id)
+        if meta is None or key not in state:
+            continue
+        if meta.value_type in _MOMENTARY_WIDGET_VALUES:
+            found[key] = "momentary"
+        else:
+            try:
+                value = state[key]
+            except Exception:
+                continue
+            # A data editor's edits or a chart's or table's selection: a mapping Streamlit derives
+            # from what the browser did, read-only to the app. Values of writable widgets are scalars,
+            # dates, lists or the options given.
+            if isinstance(value, Mapping) and meta.value_type == "string_value":
+                found[key] = "derived"
+    return found
 
 
 def _new_session_id() -> str:
@@ -101,21 +147,34 @@ def persist_session_state(
             meta["last"] = canonical(encode_items({k: v for k, v in loaded.state.items() if selected(k)})[0])
         state[META_KEY] = meta
 
-    snapshot, skipped = encode_items({key: state[key] for key in list(state.keys()) if selected(key)})
+    # Remembered for the browser session: between runs Streamlit sometimes holds a widget's state
+    # without the metadata that says what it is (seen for file uploaders at the top of a rerun).
+    read_only: Dict[str, str] = meta.setdefault("read_only", {})
+    read_only.update(_read_only_widget_keys(state, st))
+    for key, reason in read_only.items():
+        if reason == "derived" and selected(key) and key not in meta["warned"]:
+            meta["warned"].add(key)
+            _warn(
+                f"session_store: not saving st.session_state[{key!r}]: it belongs to a widget whose value Streamlit does not "
+                "let the app set (a data editor's edits, a selection); keep the data it shows in a key of your own"
+            )
+    snapshot, skipped = encode_items({key: state[key] for key in list(state.keys()) if selected(key) and key not in read_only})
     for error in skipped:
         key = error.path.split("/")[1]
         if key not in meta["warned"]:
             meta["warned"].add(key)
-            logger.warning("session_store: not saving st.session_state[%r]: %s", key, error)
-            import warnings
-
-            warnings.warn(f"session_store: not saving st.session_state[{key!r}]: {error}", stacklevel=2)
+            _warn(f"session_store: not saving st.session_state[{key!r}]: {error}")
     text = canonical(snapshot)
     if text != meta["last"]:
         answer = _save_encoded(client, meta["sid"], snapshot, message)
         meta["version"] = answer["version"]
         meta["last"] = text
     return meta["sid"]
+
+
+def _warn(text: str) -> None:
+    logger.warning("%s", text)
+    warnings.warn(text, stacklevel=3)
 
 
 def _save_encoded(client: Client, sid: str, encoded: Dict[str, Any], message: Optional[str]) -> Dict[str, Any]:
