@@ -43,6 +43,9 @@ export const openapiDocument: unknown = {
           },
           {
             "$ref": "#/components/parameters/Author"
+          },
+          {
+            "$ref": "#/components/parameters/Labels"
           }
         ],
         "requestBody": {
@@ -111,6 +114,9 @@ export const openapiDocument: unknown = {
           },
           {
             "$ref": "#/components/parameters/Author"
+          },
+          {
+            "$ref": "#/components/parameters/Labels"
           }
         ],
         "requestBody": {
@@ -299,6 +305,16 @@ export const openapiDocument: unknown = {
             "description": "Only versions saved at or before this instant.",
             "schema": {
               "$ref": "#/components/schemas/DateTime"
+            }
+          },
+          {
+            "name": "labels",
+            "in": "query",
+            "description": "Only versions carrying every one of these labels with exactly these values: a JSON\nobject of label names to strings, percent-encoded (`{\"step\":\"3\",\"source\":\"loop\"}`), with\nthe same rules as the labels of a write. `{}` filters nothing. Combines with `before`,\n`from`, `to` and `limit`: a page holds up to `limit` matching versions.\n",
+            "schema": {
+              "type": "string",
+              "title": "a JSON object",
+              "maxLength": 1000
             }
           }
         ],
@@ -1076,7 +1092,7 @@ export const openapiDocument: unknown = {
         "operationId": "exportSession",
         "x-access": "read",
         "summary": "The whole session as NDJSON, a file POST .../import takes back (see the README's file format)",
-        "description": "Streamed (`application/x-ndjson`), in constant memory whatever the length of the history,\nfrom one consistent snapshot: versions saved while it streams are not in it. The first line\nis a header (`format`, `format_version`, `tenant`, `session_id`, `first_version`,\n`head_version`, `base_chain_hash`, `head_chain_hash`, `created_at`), then one line per\nversion from `first_version` to `head_version`: its metadata (`created_at`, `kind`,\n`message`, `author`, `restored_from`, `forked_from`, `ops`, `patch_bytes`, `state_bytes`,\n`state_hash`, `prev_hash`, `chain_hash`: the chain links before it and its own), its stored\n`patch` (null for a version stored whole) and, where\nthe store keeps a checkpoint, its full `state`.\n",
+        "description": "Streamed (`application/x-ndjson`), in constant memory whatever the length of the history,\nfrom one consistent snapshot: versions saved while it streams are not in it. The first line\nis a header (`format`, `format_version`, `tenant`, `session_id`, `first_version`,\n`head_version`, `base_chain_hash`, `head_chain_hash`, `created_at`), then one line per\nversion from `first_version` to `head_version`: its metadata (`created_at`, `kind`,\n`message`, `author`, `labels`, `restored_from`, `forked_from`, `ops`, `patch_bytes`, `state_bytes`,\n`state_hash`, `prev_hash`, `chain_hash`: the chain links before it and its own), its stored\n`patch` (null for a version stored whole) and, where\nthe store keeps a checkpoint, its full `state`.\n",
         "responses": {
           "200": {
             "description": "The export.",
@@ -1749,6 +1765,16 @@ export const openapiDocument: unknown = {
         "schema": {
           "type": "string",
           "maxLength": 200
+        }
+      },
+      "Labels": {
+        "name": "labels",
+        "in": "query",
+        "description": "Labels of the new version, which history shows and can filter on (`/history?labels=`): a\nJSON object of at most 64 names to string values, percent-encoded\n(`labels={\"step\":\"3\",\"source\":\"loop\"}`), at most 1000 characters in all (Unicode code\npoints, as `message`: the request line stays within what an HTTP server reads). A name is\n1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no\nversion, so its labels are not kept; restore and fork versions carry none. Text that is\nnot such an object is a 400.\n",
+        "schema": {
+          "type": "string",
+          "title": "a JSON object",
+          "maxLength": 1000
         }
       }
     },
@@ -2530,7 +2556,21 @@ export const openapiDocument: unknown = {
           },
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
+          },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
           }
+        }
+      },
+      "Labels": {
+        "type": "object",
+        "description": "The labels the version was written with (`labels` of PUT and PATCH); absent when none.",
+        "maxProperties": 64,
+        "propertyNames": {
+          "pattern": "^[A-Za-z0-9_.:-]{1,64}$"
+        },
+        "additionalProperties": {
+          "type": "string"
         }
       },
       "HistoryPage": {
@@ -2613,6 +2653,9 @@ export const openapiDocument: unknown = {
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
           },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
+          },
           "patch": {
             "$ref": "#/components/schemas/JsonPatch"
           }
@@ -2678,6 +2721,9 @@ export const openapiDocument: unknown = {
           },
           "forked_from": {
             "$ref": "#/components/schemas/ForkSource"
+          },
+          "labels": {
+            "$ref": "#/components/schemas/Labels"
           },
           "patch": {
             "$ref": "#/components/schemas/JsonPatch"

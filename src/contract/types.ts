@@ -321,7 +321,7 @@ export interface paths {
          *     is a header (`format`, `format_version`, `tenant`, `session_id`, `first_version`,
          *     `head_version`, `base_chain_hash`, `head_chain_hash`, `created_at`), then one line per
          *     version from `first_version` to `head_version`: its metadata (`created_at`, `kind`,
-         *     `message`, `author`, `restored_from`, `forked_from`, `ops`, `patch_bytes`, `state_bytes`,
+         *     `message`, `author`, `labels`, `restored_from`, `forked_from`, `ops`, `patch_bytes`, `state_bytes`,
          *     `state_hash`, `prev_hash`, `chain_hash`: the chain links before it and its own), its stored
          *     `patch` (null for a version stored whole) and, where
          *     the store keeps a checkpoint, its full `state`.
@@ -663,6 +663,11 @@ export interface components {
             author?: string;
             restored_from?: number;
             forked_from?: components["schemas"]["ForkSource"];
+            labels?: components["schemas"]["Labels"];
+        };
+        /** @description The labels the version was written with (`labels` of PUT and PATCH); absent when none. */
+        Labels: {
+            [key: string]: string;
         };
         HistoryPage: {
             /** @description The oldest version the session still has (1, or the base its retention policy compacted it to). */
@@ -685,6 +690,7 @@ export interface components {
             author?: string;
             restored_from?: number;
             forked_from?: components["schemas"]["ForkSource"];
+            labels?: components["schemas"]["Labels"];
             patch: components["schemas"]["JsonPatch"];
         };
         /**
@@ -704,6 +710,7 @@ export interface components {
             author?: string;
             restored_from?: number;
             forked_from?: components["schemas"]["ForkSource"];
+            labels?: components["schemas"]["Labels"];
             patch?: components["schemas"]["JsonPatch"];
             /** @constant */
             load_state?: true;
@@ -1008,6 +1015,16 @@ export interface components {
         Message: string;
         /** @description Who made the change, shown in history. At most 200 characters (Unicode code points). */
         Author: string;
+        /**
+         * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
+         *     JSON object of at most 64 names to string values, percent-encoded
+         *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+         *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+         *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+         *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+         *     not such an object is a 400.
+         */
+        Labels: string;
     };
     requestBodies: never;
     headers: {
@@ -1104,6 +1121,16 @@ export interface operations {
                 message?: components["parameters"]["Message"];
                 /** @description Who made the change, shown in history. At most 200 characters (Unicode code points). */
                 author?: components["parameters"]["Author"];
+                /**
+                 * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
+                 *     JSON object of at most 64 names to string values, percent-encoded
+                 *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+                 *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+                 *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+                 *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+                 *     not such an object is a 400.
+                 */
+                labels?: components["parameters"]["Labels"];
             };
             header?: {
                 /**
@@ -1160,6 +1187,16 @@ export interface operations {
                 message?: components["parameters"]["Message"];
                 /** @description Who made the change, shown in history. At most 200 characters (Unicode code points). */
                 author?: components["parameters"]["Author"];
+                /**
+                 * @description Labels of the new version, which history shows and can filter on (`/history?labels=`): a
+                 *     JSON object of at most 64 names to string values, percent-encoded
+                 *     (`labels={"step":"3","source":"loop"}`), at most 1000 characters in all (Unicode code
+                 *     points, as `message`: the request line stays within what an HTTP server reads). A name is
+                 *     1 to 64 characters of `A-Z a-z 0-9 _ . : -`. A write that changes nothing writes no
+                 *     version, so its labels are not kept; restore and fork versions carry none. Text that is
+                 *     not such an object is a 400.
+                 */
+                labels?: components["parameters"]["Labels"];
             };
             header?: {
                 /**
@@ -1215,6 +1252,13 @@ export interface operations {
                 from?: components["schemas"]["DateTime"];
                 /** @description Only versions saved at or before this instant. */
                 to?: components["schemas"]["DateTime"];
+                /**
+                 * @description Only versions carrying every one of these labels with exactly these values: a JSON
+                 *     object of label names to strings, percent-encoded (`{"step":"3","source":"loop"}`), with
+                 *     the same rules as the labels of a write. `{}` filters nothing. Combines with `before`,
+                 *     `from`, `to` and `limit`: a page holds up to `limit` matching versions.
+                 */
+                labels?: string;
             };
             header?: never;
             path: {

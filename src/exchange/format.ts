@@ -4,7 +4,7 @@
  *   line 1   the header: format, format_version, tenant, session_id, created_at, first_version,
  *            head_version, base_chain_hash, head_state_hash, head_chain_hash, exported_at
  *   line 2…  one line per version from first_version to head_version, in order: version,
- *            created_at, kind, ops, patch_bytes, state_bytes, state_hash, message?, author?,
+ *            created_at, kind, ops, patch_bytes, state_bytes, state_hash, message?, author?, labels?,
  *            restored_from?, forked_from?, prev_hash (the chain link before it), chain_hash (its own
  *            link), patch (the stored RFC 6902 patch from the
  *            version before, or null for a version stored whole) and, where the store keeps a

@@ -1,5 +1,6 @@
 import type { Operation } from 'fast-json-patch';
 import { chainHash } from '../core/chain.js';
+import { checkLabels } from '../core/labels.js';
 import type { CheckpointPolicy } from '../core/checkpointPolicy.js';
 import { digestState, isJsonObject, type Json, type JsonObject } from '../core/json.js';
 import { applyPatch } from '../core/jsonPatch.js';
@@ -187,6 +188,10 @@ async function importLines(
     const link = hexOf('chain_hash');
     const message = optionalText(line, 'message', 1000, fail);
     const author = optionalText(line, 'author', 200, fail);
+    // Labels are not links of the chain (as messages are not); they are checked as a write checks them.
+    const labels = line.labels === undefined || line.labels === null
+      ? undefined
+      : checkLabels(line.labels, '"labels"', (detail) => fail(detail));
     let sourceSessionId: string | undefined;
     let sourceVersion: number | undefined;
     if (line.restored_from !== undefined) {
@@ -259,6 +264,7 @@ async function importLines(
       patch: encodedPatch,
       message,
       author,
+      labels,
       sourceSessionId,
       sourceVersion,
     });

@@ -35,6 +35,7 @@ export function historyItem(event: EventMetadata): Record<string, unknown> {
     ...(event.kind === 'fork' && event.sourceSessionId !== null && event.sourceVersion !== null
       ? { forked_from: { session_id: event.sourceSessionId, version: event.sourceVersion } }
       : {}),
+    ...(event.labels !== null ? { labels: event.labels } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { Labels } from '../store/eventMetadata.js';
+import { checkLabels } from '../core/labels.js';
 import type { RouterContext } from '@koa/router';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { Context } from 'koa';
@@ -267,13 +269,32 @@ export function ifNoneMatchVersions(raw: string | undefined): Set<number> | '*' 
  */
 export function writeConditions(
   headers: { 'If-Match'?: string; 'If-None-Match'?: string; 'Idempotency-Key'?: string },
-  metadata: { message?: string | undefined; author?: string | undefined } = {},
+  metadata: { message?: string | undefined; author?: string | undefined; labels?: string | undefined } = {},
 ): WriteConditions {
   return {
+    labels: labelsParameter(metadata.labels),
     ifMatch: headers['If-Match'] === undefined ? undefined : namedVersions(headers['If-Match'], { strong: true }),
     createOnly: headers['If-None-Match'] === '*',
     idempotencyKey: headers['Idempotency-Key'],
     message: metadata.message,
     author: metadata.author,
   };
+}
+
+
+/**
+ * The `labels` query parameter (writes and the history filter): a JSON object of at most 64
+ * names to strings, as openapi.yaml's `Labels` says (its length, at most 1000 characters, is the
+ * parameter's maxLength). OpenAPI cannot declare a JSON document in a query parameter, so its
+ * rules are checked here.
+ */
+export function labelsParameter(text: string | undefined): Labels | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ValidationError('query parameter "labels" is not JSON: give an object of label names to strings');
+  }
+  return checkLabels(value, 'query parameter "labels"', (detail) => new ValidationError(detail));
 }

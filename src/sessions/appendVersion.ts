@@ -9,7 +9,7 @@ import type { Statement } from '../db/batch.js';
 import { advanceSessionHeadStatement } from '../store/advanceSessionHead.js';
 import { appendEventStatement } from '../store/appendEvent.js';
 import { encodeJson } from '../store/codec.js';
-import type { EventKind } from '../store/eventMetadata.js';
+import type { EventKind, Labels } from '../store/eventMetadata.js';
 import { insertSessionHeadStatement } from '../store/insertSessionHead.js';
 import type { SessionHead, SessionHeadWrite } from '../store/sessionHead.js';
 import { writeCheckpointStatement } from '../store/writeCheckpoint.js';
@@ -27,6 +27,7 @@ export interface VersionToAppend {
   now: string;
   message?: string | undefined;
   author?: string | undefined;
+  labels?: Labels | undefined;
   /** Where its state came from: the version a restore brings back, or a fork's source. */
   source?: { sessionId: string; version: number } | undefined;
 }
@@ -86,6 +87,7 @@ export async function versionStatements(ctx: StoreContext, next: VersionToAppend
       author: next.author,
       sourceSessionId: next.source?.sessionId,
       sourceVersion: next.source?.version,
+      labels: next.labels,
     }),
   ];
   if (writesCheckpoint) {

@@ -5,7 +5,7 @@ import type { Statement } from '../db/batch.js';
 import { isDuplicateKey, RetryTransaction } from '../db/errors.js';
 import { withBatchedTransaction } from '../db/transaction.js';
 import { countWrite } from '../metrics/metrics.js';
-import type { EventKind } from '../store/eventMetadata.js';
+import type { EventKind, Labels } from '../store/eventMetadata.js';
 import { lockSessionHeadStatements, toLockedHead } from '../store/lockSessionHead.js';
 import { readIdempotencyRecordStatement, toIdempotencyRecord } from '../store/readIdempotencyRecord.js';
 import type { SessionHead } from '../store/sessionHead.js';
@@ -26,6 +26,8 @@ export interface WriteConditions {
   idempotencyKey?: string | undefined;
   message?: string | undefined;
   author?: string | undefined;
+  /** Labels of the new version (PUT and PATCH). */
+  labels?: Labels | undefined;
 }
 
 /** What a write asks for, given the head, and where its state came from (restore, fork). */
@@ -63,7 +65,9 @@ export interface WriteSpec {
  */
 export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<WriteAnswer> {
   const { tenant, sessionId, kind, conditions } = spec;
-  const fingerprint = { ...spec.fingerprint, message: conditions.message ?? null, author: conditions.author ?? null };
+  const fingerprint = { ...spec.fingerprint, message: conditions.message ?? null, author: conditions.author ?? null,
+    // Only when given: records written before labels existed keep matching their retries.
+    ...(conditions.labels !== undefined ? { labels: conditions.labels } : {}) };
   const request = idempotentRequest(conditions.idempotencyKey, { tenant, sessionId, kind, fingerprint });
   let written: CachedState | undefined;
   const early = spec.requested ? await planEarly(ctx, tenant, sessionId, spec.requested) : undefined;
@@ -93,7 +97,7 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
       let result: WriteAnswer;
       if (plan) {
         const source = next.forkedFrom ?? (next.restoredFrom !== undefined ? { sessionId, version: next.restoredFrom } : undefined);
-        const appended = await versionStatements(ctx, { tenant, sessionId, kind, head, plan, now, message: conditions.message, author: conditions.author, source });
+        const appended = await versionStatements(ctx, { tenant, sessionId, kind, head, plan, now, message: conditions.message, author: conditions.author, labels: conditions.labels, source });
         statements.push(...appended.statements);
         written = cachedVersion(appended.head, plan);
         result = writeAnswer(outcomeOf(kind, appended.head, { plan, next }));

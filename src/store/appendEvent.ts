@@ -1,7 +1,7 @@
 import type { Statement } from '../db/batch.js';
 import { execute, type Queryable } from '../db/pool.js';
 import type { EncodedBody } from './codec.js';
-import type { EventFigures } from './eventMetadata.js';
+import type { EventFigures, Labels } from './eventMetadata.js';
 
 export interface NewEvent extends EventFigures {
   tenant: string;
@@ -12,6 +12,7 @@ export interface NewEvent extends EventFigures {
   author: string | undefined;
   sourceSessionId: string | undefined;
   sourceVersion: number | undefined;
+  labels: Labels | undefined;
 }
 
 /** Appends one event; the primary key (tenant, session, version) refuses a second writer of a version. */
@@ -24,13 +25,14 @@ export async function appendEvent(db: Queryable, event: NewEvent): Promise<void>
 export function appendEventStatement(event: NewEvent): Statement {
   return {
     sql: `INSERT INTO events (tenant, session_id, version, kind, patch, patch_encoding, ops, patch_bytes, state_bytes,
-       state_hash, prev_hash, created_at, message, author, source_session_id, source_version)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       state_hash, prev_hash, created_at, message, author, source_session_id, source_version, labels)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     values: [
       event.tenant, event.sessionId, event.version, event.kind,
       event.patch?.body ?? null, event.patch?.encoding ?? 0,
       event.ops, event.patchBytes, event.stateBytes, event.stateHash, event.prevHash, event.createdAt,
       event.message ?? null, event.author ?? null, event.sourceSessionId ?? null, event.sourceVersion ?? null,
+      event.labels === undefined ? null : JSON.stringify(event.labels),
     ],
   };
 }

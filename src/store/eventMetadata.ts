@@ -24,7 +24,12 @@ export interface EventMetadata extends EventFigures {
   sourceVersion: number | null;
   /** True when this version is stored whole (as a checkpoint) instead of as a patch. */
   storedWhole: boolean;
+  /** The labels it was written with (`?labels=`), or null. */
+  labels: Labels | null;
 }
+
+/** A version's labels: names to strings (rules in openapi.yaml, `Labels`). */
+export type Labels = Record<string, string>;
 
 export interface EventMetadataRow {
   version: number;
@@ -40,10 +45,12 @@ export interface EventMetadataRow {
   source_session_id: string | null;
   source_version: number | null;
   stored_whole: number;
+  /** JSON text, or the object the driver already parsed (MariaDB marks JSON columns in its metadata). */
+  labels: string | Labels | null;
 }
 
 export const EVENT_METADATA_COLUMNS = `version, kind, ops, patch_bytes, state_bytes, state_hash, prev_hash, created_at,
-  message, author, source_session_id, source_version, (patch IS NULL) AS stored_whole`;
+  message, author, source_session_id, source_version, (patch IS NULL) AS stored_whole, labels`;
 
 export function toEventMetadata(row: EventMetadataRow): EventMetadata {
   return {
@@ -60,6 +67,7 @@ export function toEventMetadata(row: EventMetadataRow): EventMetadata {
     sourceSessionId: row.source_session_id,
     sourceVersion: row.source_version,
     storedWhole: Boolean(row.stored_whole),
+    labels: typeof row.labels === 'string' ? (JSON.parse(row.labels) as Labels) : row.labels,
   };
 }
 

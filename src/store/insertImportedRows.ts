@@ -9,13 +9,14 @@ export async function insertEvents(db: Queryable, events: NewEvent[]): Promise<v
   await execute(
     db,
     `INSERT INTO events (tenant, session_id, version, kind, patch, patch_encoding, ops, patch_bytes, state_bytes,
-       state_hash, prev_hash, created_at, message, author, source_session_id, source_version)
-     VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+       state_hash, prev_hash, created_at, message, author, source_session_id, source_version, labels)
+     VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     events.flatMap((event) => [
       event.tenant, event.sessionId, event.version, event.kind,
       event.patch?.body ?? null, event.patch?.encoding ?? 0,
       event.ops, event.patchBytes, event.stateBytes, event.stateHash, event.prevHash, event.createdAt,
       event.message ?? null, event.author ?? null, event.sourceSessionId ?? null, event.sourceVersion ?? null,
+      event.labels === undefined ? null : JSON.stringify(event.labels),
     ]),
   );
 }

@@ -1,5 +1,5 @@
 import { selectRows, type Queryable } from '../db/pool.js';
-import { EVENT_METADATA_COLUMNS, toEventMetadata, type EventMetadata, type EventMetadataRow } from './eventMetadata.js';
+import { EVENT_METADATA_COLUMNS, toEventMetadata, type EventMetadata, type EventMetadataRow, type Labels } from './eventMetadata.js';
 
 export interface HistoryQuery {
   /** Only versions below this one. */
@@ -9,6 +9,8 @@ export interface HistoryQuery {
   /** Only events saved at or before this instant. */
   to: string | undefined;
   limit: number;
+  /** Only events carrying every one of these labels with exactly these values. */
+  labels?: Labels | undefined;
 }
 
 /** Event metadata, newest first; the patch and state bodies are never read. */
@@ -26,6 +28,11 @@ export async function readHistory(db: Queryable, tenant: string, sessionId: stri
   if (query.to !== undefined) {
     conditions.push('created_at <= ?');
     values.push(query.to);
+  }
+  for (const [name, value] of Object.entries(query.labels ?? {})) {
+    // Label names are [A-Za-z0-9_.:-] (checked on the way in), so the quoted path needs no escaping.
+    conditions.push('JSON_VALUE(labels, ?) = ?');
+    values.push(`$."${name}"`, value);
   }
   values.push(query.limit);
   const rows = await selectRows<EventMetadataRow>(

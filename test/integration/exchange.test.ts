@@ -60,7 +60,7 @@ describe('export and import (NDJSON)', function () {
     api = server.api;
     elsewhereToken = (await createKey(db.pool, { tenant: 'elsewhere', role: 'write' })).token;
     elsewhere = apiClient(server.baseUrl, elsewhereToken);
-    for (let n = 1; n <= 30; n++) await save('source', stateAt(n), n % 4 === 0 ? { message: `turn ${n}`, author: 'bot' } : {});
+    for (let n = 1; n <= 30; n++) await save('source', stateAt(n), n % 4 === 0 ? { message: `turn ${n}`, author: 'bot', labels: JSON.stringify({ turn: String(n), 'step:id': `s-${n}` }) } : {});
     await api.request('POST', '/v1/sessions/{sid}/restore', { params: { sid: 'source' }, json: { version: 3, message: 'back to 3' } });
     await api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: 'source' }, json: { to: 'forked', version: 12 } });
     await api.request('PATCH', '/v1/sessions/{sid}/state', {

@@ -215,6 +215,10 @@ interface Case {
 /** Rules the spec states in words rather than schemas: the server refuses some values the schemas allow. */
 const STATED_IN_WORDS: Record<string, string> = {
   'listSessions query cursor': 'a cursor must be a `next` the server gave out',
+  // A JSON document in a query parameter (test/integration/labels.test.ts tests its rules and limits).
+  'saveState query labels': 'labels must be a JSON object of at most 64 names to strings',
+  'patchState query labels': 'labels must be a JSON object of at most 64 names to strings',
+  'listHistory query labels': 'labels must be a JSON object of at most 64 names to strings',
 };
 
 const sessionOf = (operationId: string): string => `c-${operationId}`;

@@ -32,6 +32,10 @@ def _instant(value: Instant) -> str:
     return value
 
 
+def _labels(labels: Optional[Dict[str, str]]) -> Optional[str]:
+    return None if labels is None else json.dumps(labels, ensure_ascii=False, separators=(",", ":"))
+
+
 def _read_events(lines: Iterable[bytes]) -> Iterator[Tuple[str, Optional[str], str]]:
     """The (event, id, data) blocks of a text/event-stream; comments (heartbeats) skipped.
 
@@ -73,11 +77,15 @@ class Client:
 
     Connection errors, timeouts and 503 answers are retried ``retries`` times with exponential
     backoff; every write carries an Idempotency-Key (a fresh UUID unless given) that its retries
-    reuse, so a retry can never write two versions.
+    reuse, so a retry can never write two versions (``idempotency_keys=False``: only the keys given).
     """
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True):
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True, idempotency_keys: bool = True):
         self.base_url = base_url.rstrip("/")
+        # False: writes carry no Idempotency-Key unless one is given, for a caller whose writes are
+        # safe to repeat as they are (If-Match writes, states equal to the head), and which would
+        # rather not have the store keep every first answer for a day.
+        self.idempotency_keys = idempotency_keys
         self.token = token
         self.timeout = timeout
         self.retries = retries
@@ -119,7 +127,9 @@ class Client:
         return json.loads(data) if data else None
 
     def _write_headers(self, content_type: str, expected_version: Optional[int], idempotency_key: Optional[str], create_only: bool = False) -> Dict[str, str]:
-        headers = {"Content-Type": content_type, "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        headers = {"Content-Type": content_type}
+        if idempotency_key or self.idempotency_keys:
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         if expected_version is not None:
             headers["If-Match"] = f'"{expected_version}"'
         if create_only:
@@ -136,24 +146,26 @@ class Client:
 
     # -- the API ----------------------------------------------------------------------------
 
-    def save(self, sid: str, state: Any, expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, create_only: bool = False, encoded: bool = False) -> Dict[str, Any]:
+    def save(self, sid: str, state: Any, expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, create_only: bool = False, encoded: bool = False, labels: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         """Saves the whole state; answers {version, changed, created_at, ...}.
 
         With ``encoded=True``, `state` is already in the encoded form (what ``encode`` returns)
         and is sent as it is, not encoded a second time, whatever the client's ``codec``.
+        ``labels`` (names to strings) are kept with the new version: history shows them and
+        ``history(labels=...)`` filters on them.
         """
         return self._json(
             "PUT", self._path(sid) + "/state",
-            query={"message": message, "author": author},
+            query={"message": message, "author": author, "labels": _labels(labels)},
             headers=self._write_headers("application/json", expected_version, idempotency_key, create_only),
             body=self._body(state, encoded),
         )
 
-    def patch(self, sid: str, operations: List[Dict[str, Any]], expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None) -> Dict[str, Any]:
-        """Applies an RFC 6902 JSON Patch to the head state, atomically."""
+    def patch(self, sid: str, operations: List[Dict[str, Any]], expected_version: Optional[int] = None, message: Optional[str] = None, idempotency_key: Optional[str] = None, *, author: Optional[str] = None, labels: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        """Applies an RFC 6902 JSON Patch to the head state, atomically (``labels`` as for ``save``)."""
         return self._json(
             "PATCH", self._path(sid) + "/state",
-            query={"message": message, "author": author},
+            query={"message": message, "author": author, "labels": _labels(labels)},
             headers=self._write_headers("application/json-patch+json", expected_version, idempotency_key),
             body=json.dumps(operations, allow_nan=False).encode("utf-8"),
         )
@@ -176,18 +188,18 @@ class Client:
         except NotFound:
             return False
 
-    def history(self, sid: str, limit: Optional[int] = None, before: Optional[int] = None, from_: Optional[Instant] = None, to: Optional[Instant] = None) -> Dict[str, Any]:
-        """One page of history, newest first: {items: [...], next}."""
+    def history(self, sid: str, limit: Optional[int] = None, before: Optional[int] = None, from_: Optional[Instant] = None, to: Optional[Instant] = None, *, labels: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        """One page of history, newest first: {items: [...], next}; ``labels``: only versions carrying all of these."""
         return self._json("GET", self._path(sid) + "/history", query={
             "limit": limit, "before": before,
             "from": None if from_ is None else _instant(from_), "to": None if to is None else _instant(to),
+            "labels": _labels(labels),
         })
 
-    def iter_history(self, sid: str, page_size: int = 100) -> Iterator[Dict[str, Any]]:
-        """Every history item, newest first, across pages."""
-        before = None
+    def iter_history(self, sid: str, page_size: int = 100, *, before: Optional[int] = None, labels: Optional[Dict[str, str]] = None) -> Iterator[Dict[str, Any]]:
+        """Every history item (below ``before``, carrying ``labels``), newest first, across pages."""
         while True:
-            page = self.history(sid, limit=page_size, before=before)
+            page = self.history(sid, limit=page_size, before=before, labels=labels)
             yield from page["items"]
             before = page["next"]
             if before is None:

@@ -64,6 +64,19 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(plain.load(sid), encode(state))
         self.assertEqual(self.client.load(sid), state)
 
+    def test_labels_on_save_and_patch_shown_and_filtered_on_by_history(self):
+        sid = new_sid()
+        self.client.save(sid, {"n": 1}, labels={"step": "1", "source": "input"})
+        self.client.patch(sid, [{"op": "replace", "path": "/n", "value": 2}], labels={"step": "2", "source": "loop"})
+        self.client.save(sid, {"n": 3})
+        items = self.client.history(sid)["items"]
+        self.assertEqual([item.get("labels") for item in items], [None, {"step": "2", "source": "loop"}, {"step": "1", "source": "input"}])
+        self.assertEqual([item["version"] for item in self.client.history(sid, labels={"source": "loop"})["items"]], [2])
+        self.assertEqual([item["version"] for item in self.client.iter_history(sid, page_size=1, labels={"step": "1"})], [1])
+        self.assertEqual([item["version"] for item in self.client.iter_history(sid, before=3)], [2, 1])
+        with self.assertRaises(BadRequest):
+            self.client.save(sid, {"n": 4}, labels={"not a name": "x"})
+
     def test_typed_errors_carry_the_problem(self):
         sid = new_sid()
         self.client.save(sid, {"a": 1})
@@ -150,6 +163,14 @@ class RetryTest(unittest.TestCase):
         self.assertEqual(_Proxy.keys[0], _Proxy.keys[1])
         self.assertEqual(answer["version"], 2)
         self.assertEqual(len(self.direct.history(sid)["items"]), 2)
+
+    def test_without_idempotency_keys_a_write_carries_none_unless_given(self):
+        _Proxy.mode = "pass"
+        client = Client(self.client.base_url, self.direct.token, idempotency_keys=False)
+        sid = new_sid()
+        client.save(sid, {"n": 1})
+        client.save(sid, {"n": 2}, idempotency_key="given")
+        self.assertEqual(_Proxy.keys, [None, "given"])
 
     def test_503_is_retried(self):
         _Proxy.mode = "unavailable"

@@ -3,7 +3,7 @@ import type { StoreContext } from '../../sessions/context.js';
 import { diffVersions, listHistory, readVersion } from '../../sessions/history.js';
 import { JSON_PATCH_TYPE } from '../body.js';
 import { historyItem } from '../responses.js';
-import { checkRequest } from '../validation.js';
+import { checkRequest, labelsParameter } from '../validation.js';
 import type { Guards } from '../auth.js';
 import { createRouter } from '../routing.js';
 
@@ -18,6 +18,7 @@ export function historyRoutes(ctx: StoreContext, access: Guards, tenantOf: (c: R
       before: query.before,
       from: query.from,
       to: query.to,
+      labels: labelsParameter(query.labels),
     });
     c.body = { items: page.items.map(historyItem), next: page.next, first_version: page.firstVersion };
   });
