@@ -6,6 +6,7 @@ import http.client
 import json
 import random
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -78,9 +79,13 @@ class Client:
     Connection errors, timeouts and 503 answers are retried ``retries`` times with exponential
     backoff; every write carries an Idempotency-Key (a fresh UUID unless given) that its retries
     reuse, so a retry can never write two versions (``idempotency_keys=False``: only the keys given).
+
+    Each thread keeps one connection open between its requests (HTTP keep-alive), closed and
+    opened again after ``keepalive_idle`` seconds without a request; ``close()`` closes the
+    calling thread's.
     """
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True, idempotency_keys: bool = True):
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True, idempotency_keys: bool = True, keepalive_idle: float = 4.0):
         self.base_url = base_url.rstrip("/")
         # False: writes carry no Idempotency-Key unless one is given, for a caller whose writes are
         # safe to repeat as they are (If-Match writes, states equal to the head), and which would
@@ -91,35 +96,99 @@ class Client:
         self.retries = retries
         self.backoff = backoff
         self.codec = codec
+        # Connections are kept open between requests, one per thread (see _connection).
+        self.keepalive_idle = keepalive_idle
+        parts = urllib.parse.urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url: an http:// or https:// URL, not {base_url!r}")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self._base_path = parts.path
+        self._local = threading.local()
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    def _connection(self) -> Tuple[http.client.HTTPConnection, bool]:
+        """This thread's connection to the server, and whether it has carried a request before.
+
+        One per thread (an HTTPConnection is not safe to share), kept open between requests so a
+        request costs no connection set-up; one idle for more than ``keepalive_idle`` seconds is
+        closed first (servers drop idle connections: Node after 5 s by default, this store after
+        65 s), so that a write rarely meets a connection the server has just closed.
+        """
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and time.monotonic() - local.used_at > self.keepalive_idle:
+            conn.close()
+            conn = None
+        if conn is None:
+            kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            conn = kind(self._host, self._port, timeout=self.timeout)
+            local.conn = conn
+            local.reused = False
+        return conn, local.reused
+
+    def close(self) -> None:
+        """Closes the calling thread's connection (others close when their thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _send(self, method: str, target: str, headers: Dict[str, str], body: Optional[bytes]) -> Tuple[int, str, Dict[str, str], bytes]:
+        """One request on this thread's connection. A reused connection that the server closed
+        while it was idle fails before any answer: that request is sent again at once on a new
+        connection when repeating it is safe (an idempotent method, or an Idempotency-Key)."""
+        safe_to_repeat = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") or "Idempotency-Key" in headers
+        while True:
+            conn, reused = self._connection()
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                conn.close()
+                self._local.conn = None
+                if reused and safe_to_repeat:
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                self._local.conn = None
+                raise
+            self._local.used_at = time.monotonic()
+            self._local.reused = True
+            if response.will_close:
+                conn.close()
+                self._local.conn = None
+            return response.status, response.reason, dict(response.headers.items()), data
+
     def _request(self, method: str, path: str, *, query: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None, body: Optional[bytes] = None):
-        url = self.base_url + path
+        target = self._base_path + path
         params = {key: value for key, value in (query or {}).items() if value is not None}
         if params:
-            url += "?" + urllib.parse.urlencode({key: str(value).lower() if isinstance(value, bool) else value for key, value in params.items()})
+            target += "?" + urllib.parse.urlencode({key: str(value).lower() if isinstance(value, bool) else value for key, value in params.items()})
         all_headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})}
         last_error: Optional[BaseException] = None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
-            request = urllib.request.Request(url, data=body, method=method, headers=all_headers)
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.status, dict(response.headers.items()), response.read()
-            except urllib.error.HTTPError as error:
-                data = error.read()
-                if error.code == 503 and attempt < self.retries:
-                    last_error = error
-                    continue
-                try:
-                    problem = json.loads(data)
-                except ValueError:
-                    problem = {"title": error.reason, "status": error.code, "detail": data[:500].decode("utf-8", "replace")}
-                raise error_for(error.code, problem, dict(error.headers.items())) from None
-            except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError, TimeoutError) as error:
+                status, reason, response_headers, data = self._send(method, target, all_headers, body)
+            except (http.client.HTTPException, OSError) as error:
                 last_error = error
+                continue
+            if status < 400:
+                return status, response_headers, data
+            if status == 503 and attempt < self.retries:
+                last_error = ConnectionError(f"503 {reason}")
+                continue
+            try:
+                problem = json.loads(data)
+            except ValueError:
+                problem = {"title": reason, "status": status, "detail": data[:500].decode("utf-8", "replace")}
+            raise error_for(status, problem, response_headers)
         raise ConnectionFailed(f"{method} {path}: no answer after {self.retries + 1} attempts: {last_error}")
 
     def _json(self, *args: Any, **kwargs: Any) -> Any:

@@ -201,7 +201,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         # States are this saver's own JSON documents: the client's codec must leave them alone. Its
         # writes are safe to repeat without Idempotency-Keys: a patch carries If-Match (a repeat is
         # refused, then found done), and a whole state equal to the head writes nothing.
-        self.client = Client(client.base_url, client.token, timeout=client.timeout, retries=client.retries, backoff=client.backoff, codec=False, idempotency_keys=False)
+        self.client = Client(client.base_url, client.token, timeout=client.timeout, retries=client.retries, backoff=client.backoff, codec=False, idempotency_keys=False, keepalive_idle=client.keepalive_idle)
         self.prefix = prefix
         # Values LangGraph's own serializer can revive from its JSON form (messages...) are stored as
         # that JSON, so they compress and diff as text; with another serializer, never.
