@@ -80,9 +80,9 @@ class Client:
     backoff; every write carries an Idempotency-Key (a fresh UUID unless given) that its retries
     reuse, so a retry can never write two versions (``idempotency_keys=False``: only the keys given).
 
-    Each thread keeps one connection open between its requests (HTTP keep-alive), closed and
-    opened again after ``keepalive_idle`` seconds without a request; ``close()`` closes the
-    calling thread's.
+    Connections are kept open between requests (HTTP keep-alive), up to 16 idle ones shared by
+    the threads, each used by one request at a time; one idle for more than ``keepalive_idle``
+    seconds is closed rather than used. ``close()`` closes the idle ones.
     """
 
     def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True, idempotency_keys: bool = True, keepalive_idle: float = 4.0):
@@ -96,7 +96,7 @@ class Client:
         self.retries = retries
         self.backoff = backoff
         self.codec = codec
-        # Connections are kept open between requests, one per thread (see _connection).
+        # Connections are kept open between requests (see _connection).
         self.keepalive_idle = keepalive_idle
         parts = urllib.parse.urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -105,40 +105,54 @@ class Client:
         self._host = parts.hostname
         self._port = parts.port
         self._base_path = parts.path
-        self._local = threading.local()
+        # Idle kept-alive connections, (connection, last used), the newest last; at most _max_idle.
+        self._idle: List[Tuple[http.client.HTTPConnection, float]] = []
+        self._idle_lock = threading.Lock()
+        self._max_idle = 16
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _connection(self) -> Tuple[http.client.HTTPConnection, bool]:
-        """This thread's connection to the server, and whether it has carried a request before.
-
-        One per thread (an HTTPConnection is not safe to share), kept open between requests so a
-        request costs no connection set-up; one idle for more than ``keepalive_idle`` seconds is
-        closed first (servers drop idle connections: Node after 5 s by default, this store after
-        65 s), so that a write rarely meets a connection the server has just closed.
+        """An open connection to the server (and whether it has carried a request before), taken
+        from this client's idle ones, newest first, or a new one. A connection is used by one
+        request at a time and kept open for the next (HTTP keep-alive), so a request costs no
+        connection set-up; one idle for more than ``keepalive_idle`` seconds is closed instead
+        (servers drop idle connections: Node after 5 s by default, this store after 65 s), so
+        that a write rarely meets a connection the server has just closed.
         """
-        local = self._local
-        conn = getattr(local, "conn", None)
-        if conn is not None and time.monotonic() - local.used_at > self.keepalive_idle:
-            conn.close()
-            conn = None
-        if conn is None:
-            kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
-            conn = kind(self._host, self._port, timeout=self.timeout)
-            local.conn = conn
-            local.reused = False
-        return conn, local.reused
+        now = time.monotonic()
+        with self._idle_lock:
+            while self._idle:
+                conn, used_at = self._idle.pop()
+                if now - used_at <= self.keepalive_idle:
+                    return conn, True
+                conn.close()
+        kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+        return kind(self._host, self._port, timeout=self.timeout), False
+
+    def _release(self, conn: http.client.HTTPConnection) -> None:
+        with self._idle_lock:
+            if len(self._idle) < self._max_idle:
+                self._idle.append((conn, time.monotonic()))
+                return
+        conn.close()
 
     def close(self) -> None:
-        """Closes the calling thread's connection (others close when their thread ends)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Closes the idle connections (those in use close when their request ends, or are kept)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
             conn.close()
-            self._local.conn = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
     def _send(self, method: str, target: str, headers: Dict[str, str], body: Optional[bytes]) -> Tuple[int, str, Dict[str, str], bytes]:
-        """One request on this thread's connection. A reused connection that the server closed
-        while it was idle fails before any answer: that request is sent again at once on a new
+        """One request on a kept-alive connection. A reused connection that the server closed while
+        it was idle fails before any answer: that request is sent again at once on a new
         connection when repeating it is safe (an idempotent method, or an Idempotency-Key)."""
         safe_to_repeat = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") or "Idempotency-Key" in headers
         while True:
@@ -149,19 +163,16 @@ class Client:
                 data = response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
                 conn.close()
-                self._local.conn = None
                 if reused and safe_to_repeat:
                     continue
                 raise
             except BaseException:
                 conn.close()
-                self._local.conn = None
                 raise
-            self._local.used_at = time.monotonic()
-            self._local.reused = True
             if response.will_close:
                 conn.close()
-                self._local.conn = None
+            else:
+                self._release(conn)
             return response.status, response.reason, dict(response.headers.items()), data
 
     def _request(self, method: str, path: str, *, query: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None, body: Optional[bytes] = None):
