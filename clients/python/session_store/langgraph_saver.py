@@ -636,22 +636,20 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             # Idempotent per (task_id, idx); the special channels (error, interrupt...) overwrite.
             entries.append((f"{task_id}:{index}", [task_id, channel, self._encode(value), task_path, index], special))
         key = (sid, checkpoint_id)
+        with self._put_done:
+            self._writing[key] = self._writing.get(key, 0) + 1
         if self._await_next_put(key, entries):
             return
         try:
             self._add_writes(sid, checkpoint_id, entries, configurable["thread_id"])
         finally:
-            with self._put_done:
-                self._writing[key] -= 1
-                if not self._writing[key]:
-                    del self._writing[key]
-                self._put_done.notify_all()
+            self._writing_done(key)
 
     def _await_next_put(self, key: Tuple[str, str], entries: List[Tuple[str, List[Any], bool]]) -> bool:
         """Leaves writes to the head checkpoint for the put of the next one to carry, for at most
         writes_coalesce_seconds; True once a put has stored them. Otherwise (not the head, no put
-        came, or it could not carry them) counts this call among those sending their own
-        (self._writing, which the next put waits for) and answers False."""
+        came, or it could not carry them) answers False, this call still counted among those
+        sending their own (self._writing, which the next put waits for)."""
         sid, checkpoint_id = key
         with self._put_done:
             # LangGraph often sends a step's writes before the put of their checkpoint has landed:
@@ -668,7 +666,8 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             if self.writes_coalesce_seconds > 0 and head is not None and head[1]["checkpoint"].get("id") == checkpoint_id:
                 pending = _PendingWrites(entries)
                 self._pending.setdefault(key, []).append(pending)
-                self._put_done.notify_all()
+                # Waiting to be taken, not sending: the next put need not wait for it.
+                self._writing_done(key)
                 deadline = time.monotonic() + self.writes_coalesce_seconds
                 while not pending.taken and time.monotonic() < deadline:
                     self._put_done.wait(max(0.0, deadline - time.monotonic()))
@@ -684,8 +683,15 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                         self._put_done.wait(0.05)
                     if pending.stored:
                         return True
-            self._writing[key] = self._writing.get(key, 0) + 1
+                self._writing[key] = self._writing.get(key, 0) + 1
         return False
+
+    def _writing_done(self, key: Tuple[str, str]) -> None:
+        with self._put_done:
+            self._writing[key] -= 1
+            if not self._writing[key]:
+                del self._writing[key]
+            self._put_done.notify_all()
 
     def _add_writes(self, sid: str, checkpoint_id: str, entries: List[Tuple[str, List[Any], bool]], thread_id: str) -> None:
         started = time.monotonic()
