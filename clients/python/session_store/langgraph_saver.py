@@ -144,6 +144,8 @@ def _compact(value: Any) -> str:
 
 
 def _has_surrogates(text: str) -> bool:
+    if text.isascii():  # the common case, and far cheaper than encoding (every message of every put)
+        return False
     try:
         text.encode("utf-8")
         return False
