@@ -195,6 +195,10 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
     itself, through LangGraph's serializer); or pass ``base_url`` and ``token``.
     ``prefix``: the start of every session id this saver uses (default ``lg.``).
 
+    ``writes_coalesce_seconds`` (0.05): how long ``put_writes`` waits for the next checkpoint's
+    put to carry its writes (0: never waits, a version of their own); ``writes_wait_seconds``
+    (10): how long writes wait for a put of their checkpoint still on its way.
+
     The async methods run the synchronous ones in a worker thread (``asyncio.to_thread``).
     ``prune`` and ``delete_for_runs`` are not provided: the store never rewrites a session's
     history, so it cannot drop some checkpoints of a thread and keep others.
