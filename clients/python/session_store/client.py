@@ -257,6 +257,16 @@ class Client:
         version_header = next((v for k, v in headers.items() if k.lower() == "snapshot-version"), "0")
         return Loaded(decode(value) if self.codec else value, int(version_header))
 
+    def load_if_changed(self, sid: str, known_version: int) -> Optional[Loaded]:
+        """The head state and its version, or None when the head is still ``known_version`` (a
+        conditional GET, ``If-None-Match``: the store answers 304 and sends no state)."""
+        status, headers, data = self._request("GET", self._path(sid) + "/state", headers={"If-None-Match": f'"{int(known_version)}"'})
+        if status == 304:
+            return None
+        value = json.loads(data)
+        version_header = next((v for k, v in headers.items() if k.lower() == "snapshot-version"), "0")
+        return Loaded(decode(value) if self.codec else value, int(version_header))
+
     def load(self, sid: str, version: Optional[int] = None, at: Optional[Instant] = None) -> Any:
         """The state (latest, at `version`, or at instant `at`); raises NotFound if there is none."""
         return self.load_versioned(sid, version, at).state

@@ -411,8 +411,21 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         sid = self._sid(configurable["thread_id"], configurable.get("checkpoint_ns", ""))
         checkpoint_id = get_checkpoint_id(config)
         if checkpoint_id is None:
-            # The head is the latest checkpoint, and writes to it are in its own state.
-            loaded = self._load(sid)
+            # The head is the latest checkpoint, and writes to it are in its own state. When this
+            # saver knows the head (it wrote or read it), the store only confirms it is still the
+            # head (a conditional GET: 304, no state sent), as at the start of every run of a graph.
+            known = self._known_head(sid)
+            try:
+                if known is not None:
+                    changed = self.client.load_if_changed(sid, known[0])
+                    if changed is None:
+                        return self._tuple(known[1])
+                    loaded: Optional[Tuple[Dict[str, Any], int]] = (changed.state, changed.version)
+                else:
+                    loaded = self._load(sid)
+            except (NotFound, Gone):
+                self._forget(sid)
+                return None
             if loaded is None:
                 return None
             self._remember(sid, loaded[1], loaded[0])
@@ -563,7 +576,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         carried = False
         answer: Optional[Dict[str, Any]] = None
         try:
-            answer, carried = self._write_checkpoint(sid, known, parent_id, doc, labels)
+            answer, doc, carried = self._write_checkpoint(sid, known, parent_id, doc, labels)
         finally:
             # All at once under the lock: a put_writes that waits for this put sees the new head
             # as soon as it sees no put in flight.
@@ -572,7 +585,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                     pending.stored = carried
                     pending.failed = not carried
                 if answer is not None:
-                    self._remember(sid, answer["version"], doc if carried else {**doc, "parent_writes": {}})
+                    self._remember(sid, answer["version"], doc)
                     self._put_ids[checkpoint["id"]] = None
                     while len(self._put_ids) > 10000:
                         self._put_ids.pop(next(iter(self._put_ids)))
@@ -583,8 +596,9 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 self._put_done.notify_all()
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}}
 
-    def _write_checkpoint(self, sid: str, known: Optional[Tuple[int, Dict[str, Any]]], parent_id: Optional[str], doc: Dict[str, Any], labels: Dict[str, str]) -> Tuple[Dict[str, Any], bool]:
-        """Writes the checkpoint's version; and whether its parent_writes were stored with it."""
+    def _write_checkpoint(self, sid: str, known: Optional[Tuple[int, Dict[str, Any]]], parent_id: Optional[str], doc: Dict[str, Any], labels: Dict[str, str]) -> Tuple[Dict[str, Any], Dict[str, Any], bool]:
+        """Writes the checkpoint's version: the store's answer, the state written, and whether its
+        parent_writes were stored with it."""
         # The usual step: on top of the head this saver knows. Send only the change; if the head has
         # moved (a put_writes of this saver just added to it: try again on that; another writer:
         # If-Match refuses it), the whole state goes, without parent_writes: they belong right
@@ -596,7 +610,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 own = known[1]["writes"]
                 doc = {**doc, "parent_writes": {key: entry for key, entry in doc["parent_writes"].items() if key not in own or entry[1] in WRITES_IDX_MAP}}
             try:
-                return self.client.patch(sid, _doc_patch(known[1], doc), expected_version=known[0], labels=labels), True
+                return self.client.patch(sid, _doc_patch(known[1], doc), expected_version=known[0], labels=labels), doc, True
             except NotFound:
                 break  # purged meanwhile (delete_thread elsewhere): the thread starts again
             except PreconditionFailed:
@@ -604,7 +618,8 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 if fresher is None or fresher[0] == known[0]:
                     break
                 known = fresher
-        return self.client.save(sid, {**doc, "parent_writes": {}}, labels=labels), False
+        doc = {**doc, "parent_writes": {}}
+        return self.client.save(sid, doc, labels=labels), doc, False
 
     # The head state this saver last wrote or read per session: a hint that saves a load, always
     # checked by the store (If-Match) before anything is written on top of it.

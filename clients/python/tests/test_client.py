@@ -65,6 +65,16 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(plain.load(sid), encode(state))
         self.assertEqual(self.client.load(sid), state)
 
+    def test_load_if_changed_sends_no_state_while_the_head_is_the_known_version(self):
+        sid = new_sid()
+        self.client.save(sid, {"n": 1})
+        self.assertIsNone(self.client.load_if_changed(sid, 1))
+        self.client.save(sid, {"n": 2})
+        self.assertEqual(self.client.load_if_changed(sid, 1), (({"n": 2}), 2))
+        self.assertIsNone(self.client.load_if_changed(sid, 2))
+        with self.assertRaises(NotFound):
+            self.client.load_if_changed(new_sid(), 1)
+
     def test_labels_on_save_and_patch_shown_and_filtered_on_by_history(self):
         sid = new_sid()
         self.client.save(sid, {"n": 1}, labels={"step": "1", "source": "input"})
