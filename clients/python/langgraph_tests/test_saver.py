@@ -102,6 +102,16 @@ class SaverTest(unittest.TestCase):
         self.assertEqual(head["labels"]["checkpoint_id"], stored["configurable"]["checkpoint_id"])
         self.assertEqual(self.saver.get_tuple(self.config).checkpoint["channel_values"]["messages"], messages)
 
+    def test_a_message_changed_in_place_between_puts_is_stored_changed(self):
+        messages = [HumanMessage(content="first", id="1"), AIMessage(content="answer", id="2")]
+        stored = self.put({"messages": messages}, {"messages": 1})
+        messages[1].content = "answer, edited in place"
+        messages[1].additional_kwargs["note"] = "added"
+        self.put({"messages": messages}, {"messages": 2}, parent=stored["configurable"]["checkpoint_id"])
+        fresh = SessionStoreSaver(self.client, prefix=self.prefix)
+        got = fresh.get_tuple(self.config).checkpoint["channel_values"]["messages"]
+        self.assertEqual(got, [HumanMessage(content="first", id="1"), AIMessage(content="answer, edited in place", id="2", additional_kwargs={"note": "added"})])
+
     def test_metadata_filters_on_odd_keys_long_values_and_non_json_values(self):
         long_text = "é" * 1500
         first = self.put({}, {}, metadata={"source": "input", "step": 0, "a b/ü": "odd", "long": long_text, "when": dt.date(2026, 1, 1)})

@@ -229,6 +229,9 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         # that JSON, so they compress and diff as text; with another serializer, never.
         self._json_revival = isinstance(self.serde, JsonPlusSerializer) and SAFE_MSGPACK_TYPES is not None
         self._json_classes: Dict[type, bool] = {}
+        # The messages this saver encoded lately, by identity: (the message, its fields, its form).
+        self._lc_cache: Dict[int, Tuple[Any, Dict[str, Any], Dict[str, Any]]] = {}
+        self._lc_lock = threading.Lock()
         self._revivable: Dict[Tuple[str, ...], type] = {}
         # LangGraph may run a step's put_writes before the put of its checkpoint has finished (both
         # go to its background executor): a put_writes that finds no checkpoint waits for puts.
@@ -312,9 +315,22 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             return None
         # Fields left at their defaults are left out: the class gives them back.
         fields = value.model_dump(exclude_defaults=True)
+        # Each put encodes the whole list of messages again: a message seen before whose fields
+        # are still equal (messages can be changed in place) gives its encoded form back, without
+        # checking every string of it once more.
+        key = id(value)
+        with self._lc_lock:
+            cached = self._lc_cache.get(key)
+        if cached is not None and cached[0] is value and cached[1] == fields:
+            return cached[2]
         if not _plain_json(fields):
             return None
-        return {"lc": 2, "type": "constructor", "id": [*cls.__module__.split("."), cls.__name__], "kwargs": fields}
+        encoded = {"lc": 2, "type": "constructor", "id": [*cls.__module__.split("."), cls.__name__], "kwargs": fields}
+        with self._lc_lock:
+            self._lc_cache[key] = (value, fields, encoded)
+            while len(self._lc_cache) > 4096:
+                self._lc_cache.pop(next(iter(self._lc_cache)))
+        return encoded
 
     def _decode(self, value: Any) -> Any:
         if type(value) is list:
