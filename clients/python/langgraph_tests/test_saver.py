@@ -102,6 +102,16 @@ class SaverTest(unittest.TestCase):
         self.assertEqual(head["labels"]["checkpoint_id"], stored["configurable"]["checkpoint_id"])
         self.assertEqual(self.saver.get_tuple(self.config).checkpoint["channel_values"]["messages"], messages)
 
+    def test_a_message_changed_in_place_between_puts_is_stored_changed(self):
+        messages = [HumanMessage(content="first", id="1"), AIMessage(content="answer", id="2")]
+        stored = self.put({"messages": messages}, {"messages": 1})
+        messages[1].content = "answer, edited in place"
+        messages[1].additional_kwargs["note"] = "added"
+        self.put({"messages": messages}, {"messages": 2}, parent=stored["configurable"]["checkpoint_id"])
+        fresh = SessionStoreSaver(self.client, prefix=self.prefix)
+        got = fresh.get_tuple(self.config).checkpoint["channel_values"]["messages"]
+        self.assertEqual(got, [HumanMessage(content="first", id="1"), AIMessage(content="answer, edited in place", id="2", additional_kwargs={"note": "added"})])
+
     def test_metadata_filters_on_odd_keys_long_values_and_non_json_values(self):
         long_text = "é" * 1500
         first = self.put({}, {}, metadata={"source": "input", "step": 0, "a b/ü": "odd", "long": long_text, "when": dt.date(2026, 1, 1)})
@@ -204,6 +214,80 @@ class SaverTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.saver.put_writes({"configurable": {**self.config["configurable"], "checkpoint_id": "nope"}}, [("ch", 1)], "t")
 
+
+    def test_a_steps_writes_land_with_the_next_checkpoint_in_one_version_and_stay_with_their_own(self):
+        first = self.put({"k": 1}, {"k": 1})
+        cp = checkpoint({"k": 2}, {"k": 2})
+        parent = {"configurable": {**self.config["configurable"], "checkpoint_id": first["configurable"]["checkpoint_id"]}}
+        # As LangGraph does: the step's writes, and the next checkpoint's put right after, in parallel.
+        writer = threading.Thread(target=self.saver.put_writes, args=(first, [("ch", "w1"), ("other", {"x": 1})], "task-1"))
+        writer.start()
+        time.sleep(0.005)
+        second = self.saver.put(parent, cp, {"step": 1}, {"k": 2})
+        writer.join(10)
+        self.assertFalse(writer.is_alive())
+        # One version per checkpoint: the writes came with the second.
+        items = self.client.history(self.sid())["items"]
+        self.assertEqual([item["labels"]["checkpoint_id"] for item in items], [cp["id"], first["configurable"]["checkpoint_id"]])
+        expected = [("task-1", "ch", "w1"), ("task-1", "other", {"x": 1})]
+        self.assertEqual(self.saver.get_tuple(first).pending_writes, expected)
+        self.assertEqual(self.saver.get_tuple(second).pending_writes, [])
+        self.assertEqual(self.saver.get_tuple(self.config).pending_writes, [])
+        # Another saver (nothing in memory) reads the same, by id and in a list.
+        fresh = SessionStoreSaver(self.client, prefix=self.prefix)
+        self.assertEqual(fresh.get_tuple(first).pending_writes, expected)
+        listed = {t.config["configurable"]["checkpoint_id"]: t.pending_writes for t in fresh.list(self.config)}
+        self.assertEqual(listed, {first["configurable"]["checkpoint_id"]: expected, cp["id"]: []})
+        filtered = list(fresh.list(self.config, filter={"step": 0}))
+        self.assertEqual([t.pending_writes for t in filtered], [expected])
+        # Repeating a write (same task and index) keeps the first; the copy keeps them too.
+        self.saver.put_writes(first, [("ch", "again")], "task-1")
+        self.assertEqual(self.saver.get_tuple(first).pending_writes, expected)
+        other_thread = str(uuid.uuid4())
+        fresh.copy_thread(self.thread, other_thread)
+        copied = {"configurable": {"thread_id": other_thread, "checkpoint_ns": "", "checkpoint_id": first["configurable"]["checkpoint_id"]}}
+        self.assertEqual(fresh.get_tuple(copied).pending_writes, expected)
+
+    def test_writes_with_no_checkpoint_after_them_are_stored_by_put_writes_itself(self):
+        first = self.put({"k": 1}, {"k": 1})
+        started = time.monotonic()
+        self.saver.put_writes(first, [("ch", "alone")], "task-1")
+        self.assertGreaterEqual(time.monotonic() - started, self.saver.writes_coalesce_seconds)
+        self.assertEqual(SessionStoreSaver(self.client, prefix=self.prefix).get_tuple(self.config).pending_writes, [("task-1", "ch", "alone")])
+        # Without the wait, at once.
+        self.saver.writes_coalesce_seconds = 0
+        second = self.put({"k": 2}, {"k": 2}, parent=first["configurable"]["checkpoint_id"])
+        self.saver.put_writes(second, [("ch", "at once")], "task-2")
+        self.assertEqual(len(self.client.history(self.sid())["items"]), 4)
+        self.assertEqual(self.saver.get_tuple(self.config).pending_writes, [("task-2", "ch", "at once")])
+
+    def test_a_graph_run_stores_what_langgraphs_own_in_memory_saver_stores(self):
+        from typing import Annotated, List, TypedDict
+
+        from langchain_core.messages import AnyMessage
+        from langgraph.checkpoint.memory import InMemorySaver
+        from langgraph.graph import START, StateGraph
+        from langgraph.graph.message import add_messages
+
+        class Chat(TypedDict):
+            messages: Annotated[List[AnyMessage], add_messages]
+
+        def runs(saver):
+            graph = StateGraph(Chat)
+            graph.add_node("a", lambda state: {"messages": [AIMessage(content="a", id="a%d" % len(state["messages"]))]})
+            graph.add_node("b", lambda state: {"messages": [AIMessage(content="b", id="b%d" % len(state["messages"]))]})
+            graph.add_edge(START, "a")
+            graph.add_edge("a", "b")
+            app = graph.compile(checkpointer=saver)
+            config = {"configurable": {"thread_id": self.thread}}
+            for turn in range(3):
+                app.invoke({"messages": [HumanMessage(content=f"u{turn}", id=f"u{turn}")]}, config)
+            return [(t.checkpoint["channel_values"], t.metadata["step"], [(w[1], w[2]) for w in t.pending_writes]) for t in saver.list(config)]
+
+        stored = runs(self.saver)
+        self.assertEqual(stored, runs(InMemorySaver()))
+        # One version per checkpoint: every step's writes came with the checkpoint after it.
+        self.assertEqual(len(self.client.history(self.sid(), limit=100)["items"]), len(stored))
 
 if __name__ == "__main__":
     unittest.main()

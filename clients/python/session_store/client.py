@@ -6,6 +6,7 @@ import http.client
 import json
 import random
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -78,9 +79,13 @@ class Client:
     Connection errors, timeouts and 503 answers are retried ``retries`` times with exponential
     backoff; every write carries an Idempotency-Key (a fresh UUID unless given) that its retries
     reuse, so a retry can never write two versions (``idempotency_keys=False``: only the keys given).
+
+    Connections are kept open between requests (HTTP keep-alive), up to 16 idle ones shared by
+    the threads, each used by one request at a time; one idle for more than ``keepalive_idle``
+    seconds is closed rather than used. ``close()`` closes the idle ones.
     """
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True, idempotency_keys: bool = True):
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2, codec: bool = True, idempotency_keys: bool = True, keepalive_idle: float = 4.0):
         self.base_url = base_url.rstrip("/")
         # False: writes carry no Idempotency-Key unless one is given, for a caller whose writes are
         # safe to repeat as they are (If-Match writes, states equal to the head), and which would
@@ -91,35 +96,110 @@ class Client:
         self.retries = retries
         self.backoff = backoff
         self.codec = codec
+        # Connections are kept open between requests (see _connection).
+        self.keepalive_idle = keepalive_idle
+        parts = urllib.parse.urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url: an http:// or https:// URL, not {base_url!r}")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self._base_path = parts.path
+        # Idle kept-alive connections, (connection, last used), the newest last; at most _max_idle.
+        self._idle: List[Tuple[http.client.HTTPConnection, float]] = []
+        self._idle_lock = threading.Lock()
+        self._max_idle = 16
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    def _connection(self) -> Tuple[http.client.HTTPConnection, bool]:
+        """An open connection to the server (and whether it has carried a request before), taken
+        from this client's idle ones, newest first, or a new one. A connection is used by one
+        request at a time and kept open for the next (HTTP keep-alive), so a request costs no
+        connection set-up; one idle for more than ``keepalive_idle`` seconds is closed instead
+        (servers drop idle connections: Node after 5 s by default, this store after 65 s), so
+        that a write rarely meets a connection the server has just closed.
+        """
+        now = time.monotonic()
+        with self._idle_lock:
+            while self._idle:
+                conn, used_at = self._idle.pop()
+                if now - used_at <= self.keepalive_idle:
+                    return conn, True
+                conn.close()
+        kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+        return kind(self._host, self._port, timeout=self.timeout), False
+
+    def _release(self, conn: http.client.HTTPConnection) -> None:
+        with self._idle_lock:
+            if len(self._idle) < self._max_idle:
+                self._idle.append((conn, time.monotonic()))
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Closes the idle connections (those in use close when their request ends, or are kept)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            conn.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def _send(self, method: str, target: str, headers: Dict[str, str], body: Optional[bytes]) -> Tuple[int, str, Dict[str, str], bytes]:
+        """One request on a kept-alive connection. A reused connection that the server closed while
+        it was idle fails before any answer: that request is sent again at once on a new
+        connection when repeating it is safe (an idempotent method, or an Idempotency-Key)."""
+        safe_to_repeat = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") or "Idempotency-Key" in headers
+        while True:
+            conn, reused = self._connection()
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                conn.close()
+                if reused and safe_to_repeat:
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            if response.will_close:
+                conn.close()
+            else:
+                self._release(conn)
+            return response.status, response.reason, dict(response.headers.items()), data
+
     def _request(self, method: str, path: str, *, query: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None, body: Optional[bytes] = None):
-        url = self.base_url + path
+        target = self._base_path + path
         params = {key: value for key, value in (query or {}).items() if value is not None}
         if params:
-            url += "?" + urllib.parse.urlencode({key: str(value).lower() if isinstance(value, bool) else value for key, value in params.items()})
+            target += "?" + urllib.parse.urlencode({key: str(value).lower() if isinstance(value, bool) else value for key, value in params.items()})
         all_headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})}
         last_error: Optional[BaseException] = None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
-            request = urllib.request.Request(url, data=body, method=method, headers=all_headers)
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.status, dict(response.headers.items()), response.read()
-            except urllib.error.HTTPError as error:
-                data = error.read()
-                if error.code == 503 and attempt < self.retries:
-                    last_error = error
-                    continue
-                try:
-                    problem = json.loads(data)
-                except ValueError:
-                    problem = {"title": error.reason, "status": error.code, "detail": data[:500].decode("utf-8", "replace")}
-                raise error_for(error.code, problem, dict(error.headers.items())) from None
-            except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError, TimeoutError) as error:
+                status, reason, response_headers, data = self._send(method, target, all_headers, body)
+            except (http.client.HTTPException, OSError) as error:
                 last_error = error
+                continue
+            if status < 400:
+                return status, response_headers, data
+            if status == 503 and attempt < self.retries:
+                last_error = ConnectionError(f"503 {reason}")
+                continue
+            try:
+                problem = json.loads(data)
+            except ValueError:
+                problem = {"title": reason, "status": status, "detail": data[:500].decode("utf-8", "replace")}
+            raise error_for(status, problem, response_headers)
         raise ConnectionFailed(f"{method} {path}: no answer after {self.retries + 1} attempts: {last_error}")
 
     def _json(self, *args: Any, **kwargs: Any) -> Any:
@@ -173,6 +253,16 @@ class Client:
     def load_versioned(self, sid: str, version: Optional[int] = None, at: Optional[Instant] = None) -> Loaded:
         """The state (latest, at `version`, or at instant `at`) and its version; NotFound if none."""
         _, headers, data = self._request("GET", self._path(sid) + "/state", query={"version": version, "at": None if at is None else _instant(at)})
+        value = json.loads(data)
+        version_header = next((v for k, v in headers.items() if k.lower() == "snapshot-version"), "0")
+        return Loaded(decode(value) if self.codec else value, int(version_header))
+
+    def load_if_changed(self, sid: str, known_version: int) -> Optional[Loaded]:
+        """The head state and its version, or None when the head is still ``known_version`` (a
+        conditional GET, ``If-None-Match``: the store answers 304 and sends no state)."""
+        status, headers, data = self._request("GET", self._path(sid) + "/state", headers={"If-None-Match": f'"{int(known_version)}"'})
+        if status == 304:
+            return None
         value = json.loads(data)
         version_header = next((v for k, v in headers.items() if k.lower() == "snapshot-version"), "0")
         return Loaded(decode(value) if self.codec else value, int(version_header))

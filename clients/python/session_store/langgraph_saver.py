@@ -9,15 +9,19 @@ messages), and history, diff, restore and the verified chain come with it. The m
   session id is replaced by ``@h`` and a SHA-256 prefix). A thread's namespaces share the prefix
   ``lg.<thread>.``, which ``GET /v1/sessions?prefix=`` lists (``delete_thread``, ``copy_thread``).
 - A version's state is the whole checkpoint: ``{"thread_id", "checkpoint_ns", "checkpoint",
-  "parent", "metadata", "values", "writes"}``, ``values`` holding the value of every channel
+  "parent", "metadata", "values", "writes", "parent_writes"}``, ``values`` holding the value of every channel
   the checkpoint has (unchanged channels carried from the parent, removed ones gone).
 - Its labels: ``checkpoint_id`` and one ``m.<key>`` per metadata key (the canonical JSON of the
   stored value, or its SHA-256 when longer than 100 characters), so ``list(filter=...)`` and
   the lookup of a checkpoint by id are ``/history?labels=`` queries.
-- Pending writes of the latest checkpoint are added to its state by a ``PATCH`` (a new version
-  with the same checkpoint and labels); writes to an older checkpoint (rare: a concurrent run)
-  go to the session ``<sid>@w``, a map of checkpoint id to writes. A checkpoint's newest version
-  is the one read.
+- Pending writes of the latest checkpoint land with the next checkpoint when it follows within
+  ``writes_coalesce_seconds`` (LangGraph puts a step's checkpoint right after its tasks' writes):
+  that checkpoint's version holds them as ``parent_writes``, so a step costs one version and one
+  request, and ``put_writes`` still returns only once they are stored. Otherwise they are added
+  to the latest checkpoint's state by a ``PATCH`` (a new version with the same checkpoint and
+  labels). Writes to an older checkpoint (rare: a concurrent run) go to the session ``<sid>@w``,
+  a map of checkpoint id to writes. A checkpoint's writes are those of its newest version, the
+  ``parent_writes`` of the version right after it when that is its child, and its late writes.
 - Values go through LangGraph's serializer only where JSON cannot hold them losslessly: dicts
   with string keys, lists, strings, booleans, None, integers within ±2**53 and non-integral
   finite floats are stored as JSON; a message (a pydantic type the serializer revives without an
@@ -140,6 +144,8 @@ def _compact(value: Any) -> str:
 
 
 def _has_surrogates(text: str) -> bool:
+    if text.isascii():  # the common case, and far cheaper than encoding (every message of every put)
+        return False
     try:
         text.encode("utf-8")
         return False
@@ -170,12 +176,28 @@ def _diff(old: Any, new: Any, path: str, ops: List[Dict[str, Any]]) -> None:
         ops.append({"op": "replace", "path": path, "value": new})
 
 
+class _PendingWrites:
+    """One put_writes call's entries waiting for the put of the next checkpoint to carry them."""
+
+    __slots__ = ("entries", "taken", "stored", "failed")
+
+    def __init__(self, entries: List[Tuple[str, List[Any], bool]]) -> None:
+        self.entries = entries
+        self.taken = False  # by a put (under the saver's lock)
+        self.stored = False  # that put's version holds them
+        self.failed = False  # that put could not carry them: put_writes sends them itself
+
+
 class SessionStoreSaver(BaseCheckpointSaver[str]):
     """LangGraph's ``BaseCheckpointSaver`` on the store's HTTP API (see the module's doc for the mapping).
 
     ``client``: a ``session_store.Client`` (its ``codec`` is not used: this saver encodes values
     itself, through LangGraph's serializer); or pass ``base_url`` and ``token``.
     ``prefix``: the start of every session id this saver uses (default ``lg.``).
+
+    ``writes_coalesce_seconds`` (0.05): how long ``put_writes`` waits for the next checkpoint's
+    put to carry its writes (0: never waits, a version of their own); ``writes_wait_seconds``
+    (10): how long writes wait for a put of their checkpoint still on its way.
 
     The async methods run the synchronous ones in a worker thread (``asyncio.to_thread``).
     ``prune`` and ``delete_for_runs`` are not provided: the store never rewrites a session's
@@ -201,12 +223,15 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         # States are this saver's own JSON documents: the client's codec must leave them alone. Its
         # writes are safe to repeat without Idempotency-Keys: a patch carries If-Match (a repeat is
         # refused, then found done), and a whole state equal to the head writes nothing.
-        self.client = Client(client.base_url, client.token, timeout=client.timeout, retries=client.retries, backoff=client.backoff, codec=False, idempotency_keys=False)
+        self.client = Client(client.base_url, client.token, timeout=client.timeout, retries=client.retries, backoff=client.backoff, codec=False, idempotency_keys=False, keepalive_idle=client.keepalive_idle)
         self.prefix = prefix
         # Values LangGraph's own serializer can revive from its JSON form (messages...) are stored as
         # that JSON, so they compress and diff as text; with another serializer, never.
         self._json_revival = isinstance(self.serde, JsonPlusSerializer) and SAFE_MSGPACK_TYPES is not None
         self._json_classes: Dict[type, bool] = {}
+        # The messages this saver encoded lately, by identity: (the message, its fields, its form).
+        self._lc_cache: Dict[int, Tuple[Any, Dict[str, Any], Dict[str, Any]]] = {}
+        self._lc_lock = threading.Lock()
         self._revivable: Dict[Tuple[str, ...], type] = {}
         # LangGraph may run a step's put_writes before the put of its checkpoint has finished (both
         # go to its background executor): a put_writes that finds no checkpoint waits for puts.
@@ -221,6 +246,11 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         # for them, so that a step's writes land on their checkpoint while it is still the head.
         self._writing: Dict[Tuple[str, str], int] = {}
         self.writes_wait_seconds = 10.0
+        # Writes to the head checkpoint waiting for the put of the next one to carry them, per
+        # (session, checkpoint id); a put takes them all, or put_writes sends them itself after
+        # writes_coalesce_seconds (0: always itself).
+        self._pending: Dict[Tuple[str, str], List["_PendingWrites"]] = {}
+        self.writes_coalesce_seconds = 0.05
 
     # -- session ids ------------------------------------------------------------------------
 
@@ -285,9 +315,22 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             return None
         # Fields left at their defaults are left out: the class gives them back.
         fields = value.model_dump(exclude_defaults=True)
+        # Each put encodes the whole list of messages again: a message seen before whose fields
+        # are still equal (messages can be changed in place) gives its encoded form back, without
+        # checking every string of it once more.
+        key = id(value)
+        with self._lc_lock:
+            cached = self._lc_cache.get(key)
+        if cached is not None and cached[0] is value and cached[1] == fields:
+            return cached[2]
         if not _plain_json(fields):
             return None
-        return {"lc": 2, "type": "constructor", "id": [*cls.__module__.split("."), cls.__name__], "kwargs": fields}
+        encoded = {"lc": 2, "type": "constructor", "id": [*cls.__module__.split("."), cls.__name__], "kwargs": fields}
+        with self._lc_lock:
+            self._lc_cache[key] = (value, fields, encoded)
+            while len(self._lc_cache) > 4096:
+                self._lc_cache.pop(next(iter(self._lc_cache)))
+        return encoded
 
     def _decode(self, value: Any) -> Any:
         if type(value) is list:
@@ -350,11 +393,24 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         loaded = self._load(sid + _WRITES_SUFFIX)
         return loaded[0] if loaded else {}
 
-    def _tuple(self, doc: Dict[str, Any], late: Optional[Dict[str, Any]] = None) -> CheckpointTuple:
+    def _carried_writes(self, sid: str, checkpoint_id: str, version: int, following: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """The writes to a checkpoint that landed with its child: the version right after the
+        checkpoint's newest one (`following`, when already loaded), if that is its child."""
+        if following is None:
+            loaded = self._load(sid, version + 1)
+            if loaded is None:
+                return {}
+            following = loaded[0]
+        if following.get("parent") != checkpoint_id:
+            return {}
+        return following.get("parent_writes") or {}
+
+    def _tuple(self, doc: Dict[str, Any], late: Optional[Dict[str, Any]] = None, carried: Optional[Dict[str, Any]] = None) -> CheckpointTuple:
         thread_id, ns = doc["thread_id"], doc["checkpoint_ns"]
         checkpoint = self._decode(doc["checkpoint"])
         checkpoint["channel_values"] = {key: self._decode(value) for key, value in doc["values"].items()}
         writes = dict(doc.get("writes") or {})
+        writes.update(carried or {})
         writes.update(late or {})
         ordered = sorted(writes.values(), key=lambda w: (w[3], w[0], w[4]))
         parent = doc.get("parent")
@@ -371,8 +427,21 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         sid = self._sid(configurable["thread_id"], configurable.get("checkpoint_ns", ""))
         checkpoint_id = get_checkpoint_id(config)
         if checkpoint_id is None:
-            # The head is the latest checkpoint, and writes to it are in its own state.
-            loaded = self._load(sid)
+            # The head is the latest checkpoint, and writes to it are in its own state. When this
+            # saver knows the head (it wrote or read it), the store only confirms it is still the
+            # head (a conditional GET: 304, no state sent), as at the start of every run of a graph.
+            known = self._known_head(sid)
+            try:
+                if known is not None:
+                    changed = self.client.load_if_changed(sid, known[0])
+                    if changed is None:
+                        return self._tuple(known[1])
+                    loaded: Optional[Tuple[Dict[str, Any], int]] = (changed.state, changed.version)
+                else:
+                    loaded = self._load(sid)
+            except (NotFound, Gone):
+                self._forget(sid)
+                return None
             if loaded is None:
                 return None
             self._remember(sid, loaded[1], loaded[0])
@@ -383,7 +452,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         loaded = self._load(sid, version)
         if loaded is None:
             return None
-        return self._tuple(loaded[0], self._late_writes(sid).get(checkpoint_id))
+        return self._tuple(loaded[0], self._late_writes(sid).get(checkpoint_id), self._carried_writes(sid, checkpoint_id, version))
 
     def list(
         self,
@@ -426,6 +495,8 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             # Versions whose metadata did not all fit in their labels may match on what is missing.
             streams.append(self.client.iter_history(sid, page_size=100, before=before_version, labels={_PARTIAL: "1"}))
         last_version = None
+        # Docs read so far by version: the one right after a checkpoint's is usually among them.
+        docs: Dict[int, Dict[str, Any]] = {}
         try:
             for item in heapq.merge(*streams, key=lambda entry: -entry["version"]):
                 if item["version"] == last_version:
@@ -441,12 +512,13 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 if loaded is None:
                     break
                 doc = loaded[0]
+                docs[item["version"]] = doc
                 # Labels hold the filter's values (or their hashes): compare the stored values themselves.
                 if any(_canonical(doc["metadata"].get(key)) != _canonical(value) or key not in doc["metadata"] for key, value in encoded_filter.items()):
                     continue
                 if late is None:
                     late = self._late_writes(sid)
-                out.append(self._tuple(doc, late.get(checkpoint_id)))
+                out.append(self._tuple(doc, late.get(checkpoint_id), self._carried_writes(sid, checkpoint_id, item["version"], docs.get(item["version"] + 1))))
                 if limit is not None and len(out) >= limit:
                     break
         except (NotFound, Gone):
@@ -463,12 +535,27 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         parent_id = configurable.get("checkpoint_id")
         values = checkpoint.get("channel_values", {})
         versions = checkpoint.get("channel_versions", {})
+        taken: List[_PendingWrites] = []
         if parent_id is not None:
             deadline = time.monotonic() + self.writes_wait_seconds
             with self._put_done:
                 while (sid, parent_id) in self._writing and time.monotonic() < deadline:
                     self._put_done.wait(0.05)
+                # Writes to the parent waiting for this put: it carries them, when the parent is
+                # the head it writes on (the version right after the parent's, which reads them).
+                head = self._heads.get(sid)
+                if head is not None and head[1]["checkpoint"].get("id") == parent_id:
+                    taken = self._pending.pop((sid, parent_id), [])
+                    for pending in taken:
+                        pending.taken = True
         known = self._known_head(sid)
+        parent_writes: Dict[str, Any] = {}
+        if taken and known is not None:
+            own = known[1]["writes"]
+            for pending in taken:
+                for key, entry, overwrite in pending.entries:
+                    if overwrite or (key not in own and key not in parent_writes):
+                        parent_writes[key] = entry
 
         stored: Dict[str, Any] = {}
         parent_doc: Optional[Dict[str, Any]] = None
@@ -497,37 +584,49 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             "metadata": encoded_metadata,
             "values": stored,
             "writes": {},
+            "parent_writes": parent_writes,
         }
         labels = self._labels(checkpoint["id"], encoded_metadata)
         with self._put_done:
             self._putting[sid] = self._putting.get(sid, 0) + 1
+        carried = False
+        answer: Optional[Dict[str, Any]] = None
         try:
-            answer = self._write_checkpoint(sid, known, parent_id, doc, labels)
+            answer, doc, carried = self._write_checkpoint(sid, known, parent_id, doc, labels)
         finally:
+            # All at once under the lock: a put_writes that waits for this put sees the new head
+            # as soon as it sees no put in flight.
             with self._put_done:
+                for pending in taken:
+                    pending.stored = carried
+                    pending.failed = not carried
+                if answer is not None:
+                    self._remember(sid, answer["version"], doc)
+                    self._put_ids[checkpoint["id"]] = None
+                    while len(self._put_ids) > 10000:
+                        self._put_ids.pop(next(iter(self._put_ids)))
                 self._putting[sid] -= 1
                 if not self._putting[sid]:
                     del self._putting[sid]
                 self._puts += 1
                 self._put_done.notify_all()
-        with self._put_done:
-            self._remember(sid, answer["version"], doc)
-            self._put_ids[checkpoint["id"]] = None
-            while len(self._put_ids) > 10000:
-                self._put_ids.pop(next(iter(self._put_ids)))
-            self._puts += 1
-            self._put_done.notify_all()
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}}
 
-    def _write_checkpoint(self, sid: str, known: Optional[Tuple[int, Dict[str, Any]]], parent_id: Optional[str], doc: Dict[str, Any], labels: Dict[str, str]) -> Dict[str, Any]:
+    def _write_checkpoint(self, sid: str, known: Optional[Tuple[int, Dict[str, Any]]], parent_id: Optional[str], doc: Dict[str, Any], labels: Dict[str, str]) -> Tuple[Dict[str, Any], Dict[str, Any], bool]:
+        """Writes the checkpoint's version: the store's answer, the state written, and whether its
+        parent_writes were stored with it."""
         # The usual step: on top of the head this saver knows. Send only the change; if the head has
         # moved (a put_writes of this saver just added to it: try again on that; another writer:
-        # If-Match refuses it), the whole state goes.
+        # If-Match refuses it), the whole state goes, without parent_writes: they belong right
+        # after the parent's version, so their put_writes sends them itself.
         for _ in range(3):
             if known is None or known[1]["checkpoint"].get("id") != parent_id:
                 break
+            if doc["parent_writes"]:
+                own = known[1]["writes"]
+                doc = {**doc, "parent_writes": {key: entry for key, entry in doc["parent_writes"].items() if key not in own or entry[1] in WRITES_IDX_MAP}}
             try:
-                return self.client.patch(sid, _doc_patch(known[1], doc), expected_version=known[0], labels=labels)
+                return self.client.patch(sid, _doc_patch(known[1], doc), expected_version=known[0], labels=labels), doc, True
             except NotFound:
                 break  # purged meanwhile (delete_thread elsewhere): the thread starts again
             except PreconditionFailed:
@@ -535,7 +634,8 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 if fresher is None or fresher[0] == known[0]:
                     break
                 known = fresher
-        return self.client.save(sid, doc, labels=labels)
+        doc = {**doc, "parent_writes": {}}
+        return self.client.save(sid, doc, labels=labels), doc, False
 
     # The head state this saver last wrote or read per session: a hint that saves a load, always
     # checked by the store (If-Match) before anything is written on top of it.
@@ -575,14 +675,60 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         key = (sid, checkpoint_id)
         with self._put_done:
             self._writing[key] = self._writing.get(key, 0) + 1
+        if self._await_next_put(key, entries):
+            return
         try:
             self._add_writes(sid, checkpoint_id, entries, configurable["thread_id"])
         finally:
-            with self._put_done:
-                self._writing[key] -= 1
-                if not self._writing[key]:
-                    del self._writing[key]
-                self._put_done.notify_all()
+            self._writing_done(key)
+
+    def _await_next_put(self, key: Tuple[str, str], entries: List[Tuple[str, List[Any], bool]]) -> bool:
+        """Leaves writes to the head checkpoint for the put of the next one to carry, for at most
+        writes_coalesce_seconds; True once a put has stored them. Otherwise (not the head, no put
+        came, or it could not carry them) answers False, this call still counted among those
+        sending their own (self._writing, which the next put waits for)."""
+        sid, checkpoint_id = key
+        with self._put_done:
+            # LangGraph often sends a step's writes before the put of their checkpoint has landed:
+            # wait for this saver's puts in flight, and for the window for one to start.
+            now = time.monotonic()
+            put_deadline, start_deadline = now + self.writes_wait_seconds, now + self.writes_coalesce_seconds
+            head = self._heads.get(sid)
+            while (head is None or head[1]["checkpoint"].get("id") != checkpoint_id) and checkpoint_id not in self._put_ids:
+                now = time.monotonic()
+                if not ((sid in self._putting and now < put_deadline) or now < start_deadline):
+                    break
+                self._put_done.wait(0.01)
+                head = self._heads.get(sid)
+            if self.writes_coalesce_seconds > 0 and head is not None and head[1]["checkpoint"].get("id") == checkpoint_id:
+                pending = _PendingWrites(entries)
+                self._pending.setdefault(key, []).append(pending)
+                # Waiting to be taken, not sending: the next put need not wait for it.
+                self._writing_done(key)
+                deadline = time.monotonic() + self.writes_coalesce_seconds
+                while not pending.taken and time.monotonic() < deadline:
+                    self._put_done.wait(max(0.0, deadline - time.monotonic()))
+                if not pending.taken:
+                    waiting = self._pending.get(key, [])
+                    if pending in waiting:
+                        waiting.remove(pending)
+                    if not waiting:
+                        self._pending.pop(key, None)
+                else:
+                    deadline = time.monotonic() + self.writes_wait_seconds
+                    while not (pending.stored or pending.failed) and time.monotonic() < deadline:
+                        self._put_done.wait(0.05)
+                    if pending.stored:
+                        return True
+                self._writing[key] = self._writing.get(key, 0) + 1
+        return False
+
+    def _writing_done(self, key: Tuple[str, str]) -> None:
+        with self._put_done:
+            self._writing[key] -= 1
+            if not self._writing[key]:
+                del self._writing[key]
+            self._put_done.notify_all()
 
     def _add_writes(self, sid: str, checkpoint_id: str, entries: List[Tuple[str, List[Any], bool]], thread_id: str) -> None:
         started = time.monotonic()
@@ -639,7 +785,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
         if version is None:
             raise ValueError(f"no checkpoint {checkpoint_id} in session {sid}")
         own = self._load(sid, version)
-        existing = dict(own[0]["writes"]) if own else {}
+        existing = {**own[0]["writes"], **self._carried_writes(sid, checkpoint_id, version)} if own else {}
         late_sid = sid + _WRITES_SUFFIX
         loaded = self._load(late_sid)
         late, late_version = (loaded if loaded else ({}, None))
@@ -667,7 +813,7 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 pass
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copies every checkpoint (newest version of each, so with its writes), in order, and the late writes."""
+        """Copies every checkpoint (newest version of each, with its writes), in order, and the late writes."""
         for sid in self._thread_sessions(source_thread_id):
             if sid.endswith(_WRITES_SUFFIX):
                 continue
@@ -686,7 +832,10 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
                 loaded = self._load(sid, newest[checkpoint_id])
                 if loaded is None:
                     continue
-                doc = {**loaded[0], "thread_id": target_thread_id}
+                # The writes that landed with its child become its own: the copy's versions follow
+                # another order.
+                writes = {**loaded[0]["writes"], **self._carried_writes(sid, checkpoint_id, newest[checkpoint_id])}
+                doc = {**loaded[0], "thread_id": target_thread_id, "writes": writes, "parent_writes": {}}
                 target_sid = self._sid(target_thread_id, doc["checkpoint_ns"])
                 self._forget(target_sid)
                 self.client.save(target_sid, doc, labels=self._labels(checkpoint_id, doc["metadata"]))

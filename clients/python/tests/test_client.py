@@ -2,6 +2,7 @@ import datetime as dt
 import decimal
 import http.server
 import threading
+import time
 import unittest
 import urllib.request
 
@@ -63,6 +64,16 @@ class ClientTest(unittest.TestCase):
         plain.save(sid, encode(state), encoded=True)
         self.assertEqual(plain.load(sid), encode(state))
         self.assertEqual(self.client.load(sid), state)
+
+    def test_load_if_changed_sends_no_state_while_the_head_is_the_known_version(self):
+        sid = new_sid()
+        self.client.save(sid, {"n": 1})
+        self.assertIsNone(self.client.load_if_changed(sid, 1))
+        self.client.save(sid, {"n": 2})
+        self.assertEqual(self.client.load_if_changed(sid, 1), (({"n": 2}), 2))
+        self.assertIsNone(self.client.load_if_changed(sid, 2))
+        with self.assertRaises(NotFound):
+            self.client.load_if_changed(new_sid(), 1)
 
     def test_labels_on_save_and_patch_shown_and_filtered_on_by_history(self):
         sid = new_sid()
@@ -183,6 +194,82 @@ class RetryTest(unittest.TestCase):
     def test_an_unreachable_server_raises_connection_failed_after_the_retries(self):
         with self.assertRaises(ConnectionFailed):
             Client("http://127.0.0.1:9", "sst_x", retries=1, backoff=0.01, timeout=0.5).load("x")
+
+
+class _KeepAliveProxy(_Proxy):
+    """HTTP/1.1 forwarding proxy that counts connections; with `drop_after_answer`, it closes each
+    connection after its answer without saying so (as a server does with an idle connection)."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+    drop_after_answer = False
+
+    def setup(self):
+        super().setup()
+        type(self).connections += 1
+
+    def _forward(self):
+        super()._forward()
+        if type(self).drop_after_answer:
+            self.close_connection = True
+
+    do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = _forward
+
+
+class KeepAliveTest(unittest.TestCase):
+    def setUp(self):
+        self.direct = require_server(self)
+        _Proxy.mode = "pass"
+        _KeepAliveProxy.seen = 0
+        _KeepAliveProxy.keys = []
+        _KeepAliveProxy.connections = 0
+        _KeepAliveProxy.drop_after_answer = False
+        self.proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveProxy)
+        threading.Thread(target=self.proxy.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.proxy.server_address[1]}"
+
+    def tearDown(self):
+        self.proxy.shutdown()
+        self.proxy.server_close()
+
+    def test_requests_reuse_an_idle_connection_from_any_thread(self):
+        client = Client(self.url, self.direct.token, retries=0)
+        sid = new_sid()
+        client.save(sid, {"n": 1})
+        client.patch(sid, [{"op": "replace", "path": "/n", "value": 2}])
+        self.assertEqual(client.load(sid), {"n": 2})
+        loaded = []
+        worker = threading.Thread(target=lambda: loaded.append(client.load(sid)))
+        worker.start()
+        worker.join()
+        self.assertEqual(loaded, [{"n": 2}])
+        self.assertEqual(_KeepAliveProxy.connections, 1)
+        client.close()
+        self.assertEqual(client.load(sid), {"n": 2})
+        self.assertEqual(_KeepAliveProxy.connections, 2)
+
+    def test_a_connection_idle_too_long_is_replaced_before_use(self):
+        client = Client(self.url, self.direct.token, retries=0, keepalive_idle=0.01)
+        sid = new_sid()
+        client.save(sid, {"n": 1})
+        time.sleep(0.05)
+        client.load(sid)
+        self.assertEqual(_KeepAliveProxy.connections, 2)
+
+    def test_a_connection_the_server_closed_is_replaced_at_once_for_a_request_safe_to_repeat_only(self):
+        _KeepAliveProxy.drop_after_answer = True
+        # No retries: only the reconnection can carry these requests.
+        client = Client(self.url, self.direct.token, retries=0, idempotency_keys=False)
+        sid = new_sid()
+        client.save(sid, {"n": 1})
+        self.assertEqual(client.load(sid), {"n": 1})  # GET: sent again on a new connection
+        self.assertEqual(client.save(sid, {"n": 2})["version"], 2)  # PUT: idempotent
+        self.assertEqual(client.patch(sid, [{"op": "replace", "path": "/n", "value": 3}], idempotency_key="k1")["version"], 3)
+        # A PATCH without a key is not repeated: it may have been applied.
+        with self.assertRaises(ConnectionFailed):
+            client.patch(sid, [{"op": "replace", "path": "/n", "value": 4}])
+        self.assertEqual(self.direct.load_versioned(sid).version, 3)
+        self.assertEqual(_KeepAliveProxy.connections, 4)
 
 
 if __name__ == "__main__":
