@@ -1,10 +1,17 @@
 import type mysql from 'mysql2/promise';
+import { RetryTransaction } from './errors.js';
 import type { Queryable } from './pool.js';
 
 /** One SQL statement and its values (`?` placeholders only), to be sent with others. */
 export interface Statement {
   sql: string;
   values: unknown[];
+  /**
+   * A write that must change exactly one row (a head moved from the version it was read at). Where
+   * statements go one by one, a statement that changes another number raises RetryTransaction
+   * before anything after it runs; in a multi-statement batch the caller must have another guard.
+   */
+  changesOneRow?: boolean;
 }
 
 /** A statement whose values are larger than this is sent on its own, as a prepared statement (see runBatch). */
@@ -30,8 +37,19 @@ function valueBytes(statement: Statement): number {
  * back. Returns each statement's result (rows for a SELECT, a ResultSetHeader otherwise), in the
  * order given.
  */
-export async function runBatch(connection: Queryable, statements: Statement[]): Promise<unknown[]> {
+export async function runBatch(connection: Queryable, statements: Statement[], mode: 'batched' | 'one by one' = 'batched'): Promise<unknown[]> {
   const results: unknown[] = new Array(statements.length);
+  if (mode === 'one by one') {
+    // In order, each its own round trip, stopping at the first that fails (see TransactionOptions.multiStatement).
+    for (const [i, statement] of statements.entries()) {
+      const [result] = statement.values.length > 0
+        ? await connection.execute(statement.sql, statement.values as mysql.ExecuteValues[])
+        : await connection.query(statement.sql);
+      if (statement.changesOneRow && (result as { affectedRows?: number }).affectedRows !== 1) throw new RetryTransaction();
+      results[i] = result;
+    }
+    return results;
+  }
   const small: number[] = [];
   for (const [i, statement] of statements.entries()) {
     if (valueBytes(statement) > BATCH_VALUE_BYTES) {

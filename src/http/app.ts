@@ -85,7 +85,7 @@ export function createApp({ pool, config, logger, storage, galera }: AppOptions)
     cache: createStateCache(config.stateCacheBytes),
     checkpoints: createCheckpointCache(config.checkpointCacheBytes),
     policy: { maxEventsBetween: config.checkpointEvery, fullStateRatio: config.fullStateRatio },
-    transactions: { retryBudgetMs: config.txRetryBudgetMs },
+    transactions: { retryBudgetMs: config.txRetryBudgetMs, multiStatement: !galera },
     work: createTaskRunner({
       threads: config.workerThreads,
       inlineBelow: config.offloadFromBytes,

@@ -109,8 +109,11 @@ export async function writeState(ctx: StoreContext, spec: WriteSpec): Promise<Wr
       try {
         await transaction.commit(statements);
       } catch (error) {
-        // Two first writes of one session raced: the loser runs again and finds the winner's head.
-        if (!head && isDuplicateKey(error)) throw new RetryTransaction();
+        // Another writer got there first: two first writes of one session raced, or (on Galera, where
+        // the head row's lock does not reach other nodes) a write through another node took this
+        // version, or a retry with the same Idempotency-Key recorded its answer. The loser runs again
+        // and finds the winner's head, or its recorded answer.
+        if (isDuplicateKey(error)) throw new RetryTransaction();
         throw error;
       }
       return result;

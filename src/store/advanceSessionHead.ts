@@ -15,10 +15,12 @@ export async function advanceSessionHead(db: Queryable, head: SessionHeadWrite, 
 }
 
 /**
- * advanceSessionHead as a statement, to be sent with others (src/db/batch.ts). Sent with the
- * event's INSERT and the COMMIT, its affected rows are known only after the commit; there the
- * guard is the events primary key: a head that moved past `expectedVersion` has an event at
- * `expectedVersion + 1`, so the new event's INSERT fails and nothing after it runs.
+ * advanceSessionHead as a statement, to be sent with others (src/db/batch.ts). Sent one by one
+ * (on Galera), a head that moved is a RetryTransaction before the COMMIT. Sent with the event's
+ * INSERT and the COMMIT in one batch, its affected rows are known only after the commit; there the
+ * guard is the events primary key under the head row's lock: a head that moved past
+ * `expectedVersion` has an event at `expectedVersion + 1`, so the new event's INSERT fails and
+ * nothing after it runs.
  */
 export function advanceSessionHeadStatement(head: SessionHeadWrite, expectedVersion: number): Statement {
   return {
@@ -30,5 +32,6 @@ export function advanceSessionHeadStatement(head: SessionHeadWrite, expectedVers
       head.checkpointVersion, head.patchBytesSinceCheckpoint, head.updatedAt,
       head.tenant, head.sessionId, expectedVersion,
     ],
+    changesOneRow: true,
   };
 }

@@ -141,7 +141,8 @@ describe('on a 3-node Galera cluster', function () {
             statuses[answer.failure ?? answer.status] = (statuses[answer.failure ?? answer.status] ?? 0) + 1;
             if (answer.status !== 201) continue;
             const version = answer.body.version as number;
-            expect(acknowledged.has(version), `version ${version} acknowledged twice`).to.equal(false);
+            const earlier = acknowledged.get(version);
+            expect(earlier === undefined, `version ${version} acknowledged twice: to ${JSON.stringify(earlier)}, then to ${JSON.stringify(state)} (Idempotent-Replayed: ${answer.headers.get('idempotent-replayed')}); its state now: ${JSON.stringify((await call(via.baseUrl, token, 'GET', statePath(sid, version))).body)}`).to.equal(true);
             acknowledged.set(version, state);
             // Read-your-writes through another node, at once.
             const read = await call(readVia.baseUrl, token, 'GET', statePath(sid, version));
