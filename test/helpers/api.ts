@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/log.js';
 import type { Pool } from '../../src/db/pool.js';
 import { checkAgainstSpec } from './openapi.js';
 import { createKey } from '../../src/access/keys.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface ApiResponse {
   status: number;
@@ -141,5 +142,43 @@ export async function startTestServer(pool: Pool, config: Partial<AppConfig> = {
         server.closeAllConnections();
         server.close(() => resolve());
       }).then(() => app.close()),
+  };
+}
+
+/**
+ * A throwaway database and the real app on it, for the enclosing describe block: opened in its
+ * before hook, closed in its after hook. Read `db`, `server` and `api` inside tests and hooks.
+ */
+export interface ServedTestDatabase {
+  readonly db: TestDatabase;
+  readonly server: TestServer;
+  readonly api: Api;
+}
+
+export function useTestServer(config: Partial<AppConfig> = {}): ServedTestDatabase {
+  let db: TestDatabase | undefined;
+  let server: TestServer | undefined;
+  before(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db.pool, config);
+  });
+  after(async () => {
+    await server?.close();
+    await db?.drop();
+  });
+  const opened = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the test server opens in a before hook: use it inside tests and hooks');
+    return value;
+  };
+  return {
+    get db() {
+      return opened(db);
+    },
+    get server() {
+      return opened(server);
+    },
+    get api() {
+      return opened(server).api;
+    },
   };
 }

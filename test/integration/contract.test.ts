@@ -2,24 +2,15 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { migrationNames } from '../../src/db/migrate.js';
 import { openapiPath } from '../../src/paths.js';
-import { startTestServer, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { startTestServer, useTestServer } from '../helpers/api.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { spec, specOperations } from '../helpers/openapi.js';
 
 describe('contract: the router and openapi.yaml', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-  before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
+  const fixture = useTestServer();
 
   it('has every route of the router in the spec, and every operation of the spec in the router', () => {
-    expect([...server.app.routes].sort()).to.deep.equal([...specOperations()].sort());
+    expect([...fixture.server.app.routes].sort()).to.deep.equal([...specOperations()].sort());
   });
 
   it('declares on each route the access openapi.yaml gives it (x-access)', () => {
@@ -29,14 +20,14 @@ describe('contract: the router and openapi.yaml', () => {
         return [operation, (spec.paths[path]![method.toLowerCase()] as { 'x-access'?: string })['x-access']];
       }),
     );
-    expect(server.app.access).to.deep.equal(declared);
+    expect(fixture.server.app.access).to.deep.equal(declared);
   });
 
   it('serves the spec itself, and health and readiness', async () => {
-    const spec = await server.api.request('GET', '/openapi.yaml');
+    const spec = await fixture.server.api.request('GET', '/openapi.yaml');
     expect(spec.text).to.equal(readFileSync(openapiPath, 'utf8'));
-    expect((await server.api.request('GET', '/healthz')).body).to.deep.equal({ status: 'ok' });
-    expect((await server.api.request('GET', '/readyz')).body.status).to.equal('ready');
+    expect((await fixture.server.api.request('GET', '/healthz')).body).to.deep.equal({ status: 'ok' });
+    expect((await fixture.server.api.request('GET', '/readyz')).body.status).to.equal('ready');
   });
 
   it('is not ready while a migration is pending, and says so', async () => {

@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { startTestServer, type Api, type ApiResponse, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { startTestServer, type ApiResponse, useTestServer } from '../helpers/api.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const STATE = '/v1/sessions/{sid}/state';
@@ -15,29 +14,18 @@ const SESSION = '/v1/sessions/{sid}';
 
 /** The store keeps exactly what it is given, or refuses it: it never silently changes input. */
 describe('input is kept exactly or refused', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-  let api: Api;
+  const fixture = useTestServer();
   let counter = 0;
   const newSid = (): string => `in${++counter}-${Date.now()}`;
 
-  before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-    api = server.api;
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
 
   const putRaw = (sid: string, raw: string | Buffer, headers: Record<string, string> = {}) =>
-    api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json', ...headers }, raw });
+    fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json', ...headers }, raw });
   const save = (sid: string, json: unknown, options: { headers?: Record<string, string>; query?: Record<string, string> } = {}) =>
-    api.request('PUT', STATE, { params: { sid }, json, ...options });
-  const loadText = async (sid: string): Promise<string> => (await api.request('GET', STATE, { params: { sid } })).text;
+    fixture.api.request('PUT', STATE, { params: { sid }, json, ...options });
+  const loadText = async (sid: string): Promise<string> => (await fixture.api.request('GET', STATE, { params: { sid } })).text;
   const versionCount = async (sid: string): Promise<number> => {
-    const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
+    const [rows] = await fixture.db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
     return Number((rows as Array<{ n: number }>)[0]!.n);
   };
   const expectProblem = (response: ApiResponse, status: number, detail?: RegExp): void => {
@@ -71,10 +59,10 @@ describe('input is kept exactly or refused', () => {
         const type = `application/json; charset=${charset}`;
         expectProblem(await putRaw(sid, '{"name":"y"}', { 'content-type': type }), 415, /UTF-8/);
         expectProblem(
-          await api.request('PATCH', STATE, { params: { sid }, headers: { 'content-type': `application/json-patch+json; charset=${charset}` }, raw: '[]' }),
+          await fixture.api.request('PATCH', STATE, { params: { sid }, headers: { 'content-type': `application/json-patch+json; charset=${charset}` }, raw: '[]' }),
           415,
         );
-        expectProblem(await api.request('POST', RESTORE, { params: { sid }, headers: { 'content-type': type }, raw: '{"version":1}' }), 415);
+        expectProblem(await fixture.api.request('POST', RESTORE, { params: { sid }, headers: { 'content-type': type }, raw: '{"version":1}' }), 415);
       }
       expect(await versionCount(sid)).to.equal(1);
     });
@@ -119,7 +107,7 @@ describe('input is kept exactly or refused', () => {
     });
 
     it('holds a compressed body to the limit once inflated, and refuses a zip bomb early', async () => {
-      const small = await startTestServer(db.pool, { bodyLimitBytes: 64 * 1024 });
+      const small = await startTestServer(fixture.db.pool, { bodyLimitBytes: 64 * 1024 });
       try {
         const sid = newSid();
         const big = Buffer.from(JSON.stringify({ blob: 'x'.repeat(100 * 1024) }));
@@ -151,7 +139,7 @@ describe('input is kept exactly or refused', () => {
       // Python's http.client, urllib and requests write the whole body, then read the answer. The
       // server used to stop reading a chunked or compressed body at the refusal, so such a client
       // never finished writing and never saw its 413 or 400.
-      const small = await startTestServer(db.pool, { bodyLimitBytes: 64 * 1024 });
+      const small = await startTestServer(fixture.db.pool, { bodyLimitBytes: 64 * 1024 });
       const { port } = new URL(small.baseUrl);
       const sixteenMiB = randomBytes(16 * 1024 * 1024);
       const cases: Array<[string, number, string, Buffer]> = [
@@ -186,14 +174,14 @@ describe('input is kept exactly or refused', () => {
     });
 
     it('survives clients that hang up in the middle of a plain or compressed body, and a large corrupt body', async () => {
-      const { port } = new URL(server.baseUrl);
+      const { port } = new URL(fixture.server.baseUrl);
       for (const encoding of ['identity', 'gzip', 'br']) {
-        const arrived = new Promise<IncomingMessage>((resolve) => server.http.once('request', resolve));
+        const arrived = new Promise<IncomingMessage>((resolve) => fixture.server.http.once('request', resolve));
         const socket = connect(Number(port), '127.0.0.1');
         await new Promise<void>((resolve) => socket.once('connect', resolve));
         const partial = encoding === 'gzip' ? gzipSync(randomBytes(50_000)) : encoding === 'br' ? brotliCompressSync(randomBytes(50_000)) : randomBytes(50_000);
         const head =
-          `PUT /v1/sessions/${newSid()}/state HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token}\r\n` +
+          `PUT /v1/sessions/${newSid()}/state HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${fixture.server.token}\r\n` +
           `Content-Type: application/json\r\nContent-Encoding: ${encoding}\r\nContent-Length: 100000\r\n\r\n`;
         socket.write(head);
         socket.write(partial.subarray(0, 20_000));
@@ -235,13 +223,13 @@ describe('input is kept exactly or refused', () => {
     it('refuses such a number in a patch too, and in an action body', async () => {
       const sid = newSid();
       await save(sid, { a: 1 });
-      const patched = await api.request('PATCH', STATE, {
+      const patched = await fixture.api.request('PATCH', STATE, {
         params: { sid },
         headers: { 'content-type': 'application/json-patch+json' },
         raw: '[{"op":"replace","path":"/a","value":9007199254740993}]',
       });
       expectProblem(patched, 400, /at \/0\/value \(9007199254740993\)/);
-      const restored = await api.request('POST', RESTORE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '{"version":1e400}' });
+      const restored = await fixture.api.request('POST', RESTORE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '{"version":1e400}' });
       expectProblem(restored, 400, /at \/version/);
       expect(await versionCount(sid)).to.equal(1);
     });
@@ -271,15 +259,15 @@ describe('input is kept exactly or refused', () => {
       expect(await versionCount(sid)).to.equal(2);
       const listed = await save(sid, { n: 3 }, { headers: { 'if-match': '"1", "2"' } });
       expect(listed.status).to.equal(201);
-      const patched = await api.request('PATCH', STATE, {
+      const patched = await fixture.api.request('PATCH', STATE, {
         params: { sid },
         headers: { 'content-type': 'application/json-patch+json', 'if-match': 'W/"3"' },
         raw: '[]',
       });
       expectProblem(patched, 412);
-      expectProblem(await api.request('POST', RESTORE, { params: { sid }, headers: { 'if-match': '"03"' }, json: { version: 1 } }), 412);
-      expectProblem(await api.request('DELETE', SESSION, { params: { sid }, headers: { 'if-match': 'W/"3"' } }), 412);
-      expect((await api.request('DELETE', SESSION, { params: { sid }, headers: { 'if-match': '"7", "3"' } })).status).to.equal(204);
+      expectProblem(await fixture.api.request('POST', RESTORE, { params: { sid }, headers: { 'if-match': '"03"' }, json: { version: 1 } }), 412);
+      expectProblem(await fixture.api.request('DELETE', SESSION, { params: { sid }, headers: { 'if-match': 'W/"3"' } }), 412);
+      expect((await fixture.api.request('DELETE', SESSION, { params: { sid }, headers: { 'if-match': '"7", "3"' } })).status).to.equal(204);
     });
 
     it('a malformed If-Match is still a 400', async () => {
@@ -293,7 +281,7 @@ describe('input is kept exactly or refused', () => {
     it('If-None-Match on a read compares weakly: W/"1" matches version 1, "01" and unknown tags do not', async () => {
       const sid = newSid();
       await save(sid, { n: 1 });
-      const get = (ifNoneMatch: string) => api.request('GET', STATE, { params: { sid }, headers: { 'if-none-match': ifNoneMatch } });
+      const get = (ifNoneMatch: string) => fixture.api.request('GET', STATE, { params: { sid }, headers: { 'if-none-match': ifNoneMatch } });
       expect((await get('W/"1"')).status).to.equal(304);
       expect((await get('"abc", W/"1"')).status).to.equal(304);
       expect((await get('"01"')).status).to.equal(200);
@@ -312,28 +300,28 @@ describe('input is kept exactly or refused', () => {
       const author = emoji.repeat(200);
       const saved = await save(sid, { n: 1 }, { query: { message, author } });
       expect(saved.status, saved.text).to.equal(201);
-      const restored = await api.request('POST', RESTORE, { params: { sid }, json: { version: 1, message, author } });
+      const restored = await fixture.api.request('POST', RESTORE, { params: { sid }, json: { version: 1, message, author } });
       expect(restored.status, restored.text).to.equal(201);
-      const forked = await api.request('POST', FORK, { params: { sid }, json: { to: newSid(), message, author } });
+      const forked = await fixture.api.request('POST', FORK, { params: { sid }, json: { to: newSid(), message, author } });
       expect(forked.status, forked.text).to.equal(201);
-      const history = await api.request('GET', HISTORY, { params: { sid } });
+      const history = await fixture.api.request('GET', HISTORY, { params: { sid } });
       expect(history.body.items[0]).to.include({ message, author });
       expect(history.body.items[1]).to.include({ message, author });
 
       expectProblem(await save(sid, { n: 2 }, { query: { message: message + emoji } }), 400, /message/);
       expectProblem(await save(sid, { n: 2 }, { query: { author: author + emoji } }), 400, /author/);
-      expectProblem(await api.request('POST', RESTORE, { params: { sid }, json: { version: 1, message: message + emoji } }), 400, /message/);
-      expectProblem(await api.request('POST', RESTORE, { params: { sid }, json: { version: 1, author: author + emoji } }), 400, /author/);
-      expectProblem(await api.request('POST', FORK, { params: { sid }, json: { to: newSid(), message: message + emoji } }), 400, /message/);
+      expectProblem(await fixture.api.request('POST', RESTORE, { params: { sid }, json: { version: 1, message: message + emoji } }), 400, /message/);
+      expectProblem(await fixture.api.request('POST', RESTORE, { params: { sid }, json: { version: 1, author: author + emoji } }), 400, /author/);
+      expectProblem(await fixture.api.request('POST', FORK, { params: { sid }, json: { to: newSid(), message: message + emoji } }), 400, /message/);
       expect(await versionCount(sid)).to.equal(3);
     });
 
     it('refuses a query value that is not percent-encoded UTF-8 instead of changing it', async () => {
       const sid = newSid();
       // "café" with é as the Latin-1 byte %E9: not UTF-8, it would become U+FFFD.
-      const response = await fetch(`${server.baseUrl}/v1/sessions/${sid}/state?message=caf%E9`, {
+      const response = await fetch(`${fixture.server.baseUrl}/v1/sessions/${sid}/state?message=caf%E9`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${fixture.server.token}`, 'content-type': 'application/json' },
         body: '{"n":1}',
       });
       expect(response.status).to.equal(400);
@@ -346,13 +334,13 @@ describe('input is kept exactly or refused', () => {
     it('is a 422 for restore and fork alike; a source session that does not exist is a 404 for both', async () => {
       const sid = newSid();
       await save(sid, { n: 1 });
-      const restored = await api.request('POST', RESTORE, { params: { sid }, json: { version: 5 } });
-      const forked = await api.request('POST', FORK, { params: { sid }, json: { to: newSid(), version: 5 } });
+      const restored = await fixture.api.request('POST', RESTORE, { params: { sid }, json: { version: 5 } });
+      const forked = await fixture.api.request('POST', FORK, { params: { sid }, json: { to: newSid(), version: 5 } });
       expectProblem(restored, 422, /no version 5/);
       expectProblem(forked, 422, /no version 5/);
       const missing = newSid();
-      expectProblem(await api.request('POST', RESTORE, { params: { sid: missing }, json: { version: 1 } }), 404);
-      expectProblem(await api.request('POST', FORK, { params: { sid: missing }, json: { to: newSid(), version: 1 } }), 404);
+      expectProblem(await fixture.api.request('POST', RESTORE, { params: { sid: missing }, json: { version: 1 } }), 404);
+      expectProblem(await fixture.api.request('POST', FORK, { params: { sid: missing }, json: { to: newSid(), version: 1 } }), 404);
     });
   });
 });

@@ -1,31 +1,19 @@
 import { expect } from 'chai';
-import { startTestServer, type Api, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestServer } from '../helpers/api.js';
 import { watch } from '../helpers/eventStream.js';
 
 const STATE = '/v1/sessions/{sid}/state';
 const HISTORY = '/v1/sessions/{sid}/history';
 
 describe('labels on versions: written with PUT and PATCH, shown and filtered on by history', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-  let api: Api;
+  const fixture = useTestServer();
   let counter = 0;
   const newSid = (): string => `labels${++counter}`;
 
-  before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-    api = server.api;
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
 
   const save = (sid: string, json: unknown, labels?: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    api.request('PUT', STATE, { params: { sid }, json, headers, query: labels === undefined ? {} : { labels: JSON.stringify(labels) } });
-  const history = (sid: string, query: Record<string, string | number> = {}) => api.request('GET', HISTORY, { params: { sid }, query });
+    fixture.api.request('PUT', STATE, { params: { sid }, json, headers, query: labels === undefined ? {} : { labels: JSON.stringify(labels) } });
+  const history = (sid: string, query: Record<string, string | number> = {}) => fixture.api.request('GET', HISTORY, { params: { sid }, query });
   const filtered = async (sid: string, labels: Record<string, string>, query: Record<string, string | number> = {}) => {
     const response = await history(sid, { ...query, labels: JSON.stringify(labels) });
     expect(response.status, response.text).to.equal(200);
@@ -36,7 +24,7 @@ describe('labels on versions: written with PUT and PATCH, shown and filtered on 
     const sid = newSid();
     expect((await save(sid, { n: 1 }, { step: '1', source: 'input' })).status).to.equal(201);
     expect((await save(sid, { n: 2 })).status).to.equal(201);
-    const patched = await api.request('PATCH', STATE, {
+    const patched = await fixture.api.request('PATCH', STATE, {
       params: { sid },
       query: { labels: JSON.stringify({ step: '3', 'ns:child.x-1': 'é 😀 "quoted"' }) },
       raw: JSON.stringify([{ op: 'replace', path: '/n', value: 3 }]),
@@ -50,9 +38,9 @@ describe('labels on versions: written with PUT and PATCH, shown and filtered on 
       undefined,
       { step: '1', source: 'input' },
     ]);
-    const version = await api.request('GET', '/v1/sessions/{sid}/versions/{n}', { params: { sid, n: 1 } });
+    const version = await fixture.api.request('GET', '/v1/sessions/{sid}/versions/{n}', { params: { sid, n: 1 } });
     expect(version.body.labels).to.deep.equal({ step: '1', source: 'input' });
-    const stream = await watch(server.baseUrl, server.token, sid, { query: { after: 0 } });
+    const stream = await watch(fixture.server.baseUrl, fixture.server.token, sid, { query: { after: 0 } });
     const events = [await stream.next(5000), await stream.next(5000), await stream.next(5000)];
     stream.close();
     expect(events.map((event) => (JSON.parse(event!.data) as { labels?: unknown }).labels)).to.deep.equal([
@@ -94,11 +82,11 @@ describe('labels on versions: written with PUT and PATCH, shown and filtered on 
     // {"v":"…"} is 8 characters besides the value: 992 code points of value make 1000 in all.
     const atLimit = { v: '😀'.repeat(992) };
     for (const labels of [[], 'text', { step: 3 }, { 'a b': 'x' }, { ['x'.repeat(65)]: 'x' }, { v: '😀'.repeat(993) }, tooMany]) {
-      const response = await api.request('PUT', STATE, { params: { sid }, json: { n: 1 }, query: { labels: JSON.stringify(labels) } });
+      const response = await fixture.api.request('PUT', STATE, { params: { sid }, json: { n: 1 }, query: { labels: JSON.stringify(labels) } });
       expect(response.status, JSON.stringify(labels).slice(0, 80)).to.equal(400);
       expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
     }
-    const notJson = await api.request('PUT', STATE, { params: { sid }, json: { n: 1 }, query: { labels: '{step:1}' } });
+    const notJson = await fixture.api.request('PUT', STATE, { params: { sid }, json: { n: 1 }, query: { labels: '{step:1}' } });
     expect(notJson.status).to.equal(400);
     const badFilter = await history(sid, { labels: '["step"]' });
     expect(badFilter.status).to.equal(400);
@@ -129,8 +117,8 @@ describe('labels on versions: written with PUT and PATCH, shown and filtered on 
   it('removes the labels with the session when it is purged', async () => {
     const sid = newSid();
     expect((await save(sid, { n: 1 }, { step: '1' })).status).to.equal(201);
-    expect((await api.request('DELETE', '/v1/sessions/{sid}', { params: { sid }, query: { purge: true } })).status).to.equal(204);
-    const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
+    expect((await fixture.api.request('DELETE', '/v1/sessions/{sid}', { params: { sid }, query: { purge: true } })).status).to.equal(204);
+    const [rows] = await fixture.db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
     expect((rows as Array<{ n: number }>)[0]!.n).to.equal(0);
     expect((await save(sid, { n: 1 })).status).to.equal(201);
     expect((await history(sid)).body.items[0].labels).to.equal(undefined);

@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { expect } from 'chai';
 import { createKey } from '../../src/access/keys.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/api.js';
+import { type ApiResponse, useTestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { watch } from '../helpers/eventStream.js';
 import { spawnServer, type ServerProcess } from '../helpers/processes.js';
@@ -221,28 +221,17 @@ describe('operating it: /metrics, request ids and request logs', function () {
   });
 
   describe('request ids', () => {
-    let db: TestDatabase;
-    let server: TestServer;
-
-    before(async () => {
-      db = await createTestDatabase();
-      server = await startTestServer(db.pool);
-    });
-
-    after(async () => {
-      await server?.close();
-      await db?.drop();
-    });
+    const fixture = useTestServer();
 
     // The test client holds every answer to the rule (test/helpers/api.ts): X-Request-Id on each,
     // and a problem body's request_id equal to it. These tests are about which id it is.
 
     it('echoes an acceptable X-Request-Id, on a success and on a problem alike', async () => {
       for (const id of ['req-1', '0f8fad5b-d9cb-469f-a165-70867728950e', 'trace:a.b_c@d+e=f/g', 'x'.repeat(128)]) {
-        const saved = await server.api.request('PUT', STATE, { params: { sid: 'ids' }, json: { id }, headers: { 'x-request-id': id } });
+        const saved = await fixture.server.api.request('PUT', STATE, { params: { sid: 'ids' }, json: { id }, headers: { 'x-request-id': id } });
         expect(saved.status).to.be.oneOf([200, 201]);
         expect(saved.headers.get('x-request-id')).to.equal(id);
-        const missing = await server.api.request('GET', STATE, { params: { sid: 'no-such-session' }, headers: { 'x-request-id': id } });
+        const missing = await fixture.server.api.request('GET', STATE, { params: { sid: 'no-such-session' }, headers: { 'x-request-id': id } });
         expect(missing.status).to.equal(404);
         expect(missing.headers.get('x-request-id')).to.equal(id);
         expect(missing.body.request_id).to.equal(id);
@@ -252,9 +241,9 @@ describe('operating it: /metrics, request ids and request logs', function () {
     it('makes one when none is sent, different for each request, on every kind of answer', async () => {
       const seen = new Set<string>();
       const answers = [
-        await server.api.request('GET', STATE, { params: { sid: 'ids' } }),
-        await server.api.request('GET', STATE, { params: { sid: 'ids' }, headers: { authorization: '' } }),
-        await server.api.request('GET', '/healthz'),
+        await fixture.server.api.request('GET', STATE, { params: { sid: 'ids' } }),
+        await fixture.server.api.request('GET', STATE, { params: { sid: 'ids' }, headers: { authorization: '' } }),
+        await fixture.server.api.request('GET', '/healthz'),
       ];
       for (const answer of answers) {
         const id = answer.headers.get('x-request-id')!;
@@ -264,14 +253,14 @@ describe('operating it: /metrics, request ids and request logs', function () {
       expect(seen.size).to.equal(answers.length);
       expect(answers[1]!.status).to.equal(401);
 
-      const unknown = await fetch(`${server.baseUrl}/v1/nothing-here`);
+      const unknown = await fetch(`${fixture.server.baseUrl}/v1/nothing-here`);
       expect(unknown.status).to.equal(404);
       const body = (await unknown.json()) as { request_id: string };
       expect(body.request_id).to.equal(unknown.headers.get('x-request-id'));
-      const wrongMethod = await fetch(`${server.baseUrl}/healthz`, { method: 'DELETE' });
+      const wrongMethod = await fetch(`${fixture.server.baseUrl}/healthz`, { method: 'DELETE' });
       expect(wrongMethod.status).to.equal(405);
       expect(((await wrongMethod.json()) as { request_id: string }).request_id).to.equal(wrongMethod.headers.get('x-request-id'));
-      const stream = await watch(server.baseUrl, server.token, 'ids', { headers: { 'x-request-id': 'watching-1' } });
+      const stream = await watch(fixture.server.baseUrl, fixture.server.token, 'ids', { headers: { 'x-request-id': 'watching-1' } });
       expect(stream.status).to.equal(200);
       expect(stream.headers.get('x-request-id')).to.equal('watching-1');
       stream.close();
@@ -279,14 +268,14 @@ describe('operating it: /metrics, request ids and request logs', function () {
 
     it('replaces an unsafe or overlong id with one of its own, and still answers the request', async () => {
       for (const sent of ['x'.repeat(129), 'has space', 'new\\nline', '<script>', 'a;b', 'ünïcode', 'a,b']) {
-        const answer = await server.api.request('GET', STATE, { params: { sid: 'ids' }, headers: { 'x-request-id': sent } });
+        const answer = await fixture.server.api.request('GET', STATE, { params: { sid: 'ids' }, headers: { 'x-request-id': sent } });
         expect(answer.status, sent).to.equal(200);
         const id = answer.headers.get('x-request-id')!;
         expect(id, sent).to.not.equal(sent);
         expect(id).to.match(/^[0-9a-f-]{36}$/);
       }
       // Two X-Request-Id headers are one value joined with ", ": not an acceptable id.
-      const twice = await fetch(`${server.baseUrl}/healthz`, { headers: [['x-request-id', 'a'], ['x-request-id', 'b']] });
+      const twice = await fetch(`${fixture.server.baseUrl}/healthz`, { headers: [['x-request-id', 'a'], ['x-request-id', 'b']] });
       expect(twice.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
     });
   });

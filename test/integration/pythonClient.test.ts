@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKey } from '../../src/access/keys.js';
-import { startTestServer, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestServer } from '../helpers/api.js';
 import { PYTHON_ENV_TIMEOUT, pythonEnv, pythonEnvDir, runPython } from '../helpers/pythonEnv.js';
 
 /**
@@ -14,17 +13,8 @@ import { PYTHON_ENV_TIMEOUT, pythonEnv, pythonEnvDir, runPython } from '../helpe
  */
 describe('Python client (clients/python, unittest against the real server)', function () {
   this.timeout(PYTHON_ENV_TIMEOUT);
-  let db: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
 
-  before(async function () {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-  });
-  after(async () => {
-    await server?.close();
-    await db?.drop();
-  });
 
   it('installs with `pip install ./clients/python` in a fresh venv with the standard library alone, and works', async () => {
     const python = await pythonEnv('core');
@@ -37,7 +27,7 @@ describe('Python client (clients/python, unittest against the real server)', fun
         'client.save("py-core", {"n": 1})',
         'print(json.dumps({"file": session_store.__file__, "loaded": client.load("py-core"), "installed": sorted(d.metadata["Name"].lower() for d in md.distributions())}))',
       ].join('\n');
-      const { code, output } = await runPython(python, ['-c', program, server.baseUrl, server.token], { cwd: elsewhere });
+      const { code, output } = await runPython(python, ['-c', program, fixture.server.baseUrl, fixture.server.token], { cwd: elsewhere });
       expect(code, output).to.equal(0);
       const answer = JSON.parse(output);
       expect(answer.file.startsWith(join(pythonEnvDir('core'), 'lib')), answer.file).to.equal(true);
@@ -52,7 +42,7 @@ describe('Python client (clients/python, unittest against the real server)', fun
   it('passes every test of the client, the encoding, the Streamlit helper and the example app', async () => {
     const python = await pythonEnv('streamlit');
     const { code, output } = await runPython(python, ['-m', 'unittest', 'discover', '-v', '-s', 'tests', '-t', '.'], {
-      env: { SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token },
+      env: { SST_BASE_URL: fixture.server.baseUrl, SST_TOKEN: fixture.server.token },
     });
     expect(code, output).to.equal(0);
     expect(output).to.match(/Ran \d+ tests/);
@@ -63,11 +53,11 @@ describe('Python client (clients/python, unittest against the real server)', fun
 
   it('passes every test of the Chainlit data layer with the real chainlit package', async () => {
     const python = await pythonEnv('chainlit');
-    const readToken = (await createKey(db.pool, { tenant: 'default', role: 'read' })).token;
+    const readToken = (await createKey(fixture.db.pool, { tenant: 'default', role: 'read' })).token;
     // Importing chainlit writes .chainlit/config.toml into its app root: a throwaway one, not clients/python.
     const appRoot = mkdtempSync(join(tmpdir(), 'sst-chainlit-'));
     const { code, output } = await runPython(python, ['-m', 'unittest', '-v', 'tests.test_chainlit'], {
-      env: { SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token, SST_READ_TOKEN: readToken, CHAINLIT_APP_ROOT: appRoot },
+      env: { SST_BASE_URL: fixture.server.baseUrl, SST_TOKEN: fixture.server.token, SST_READ_TOKEN: readToken, CHAINLIT_APP_ROOT: appRoot },
     }).finally(() => rmSync(appRoot, { recursive: true, force: true }));
     expect(code, output).to.equal(0);
     expect(output).to.match(/Ran \d+ tests/);

@@ -1,32 +1,20 @@
 import { expect } from 'chai';
-import { startTestServer, type Api, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { startTestServer, useTestServer } from '../helpers/api.js';
 
 const STATE = '/v1/sessions/{sid}/state';
 const HISTORY = '/v1/sessions/{sid}/history';
 
 describe('state: save, patch, load', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-  let api: Api;
+  const fixture = useTestServer();
   let counter = 0;
   const newSid = (): string => `s${++counter}-${Date.now()}`;
 
-  before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-    api = server.api;
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
 
   const save = (sid: string, json: unknown, options: { headers?: Record<string, string>; query?: Record<string, string> } = {}) =>
-    api.request('PUT', STATE, { params: { sid }, json, ...options });
-  const load = (sid: string, query: Record<string, string | number> = {}) => api.request('GET', STATE, { params: { sid }, query });
+    fixture.api.request('PUT', STATE, { params: { sid }, json, ...options });
+  const load = (sid: string, query: Record<string, string | number> = {}) => fixture.api.request('GET', STATE, { params: { sid }, query });
   const versionCount = async (sid: string): Promise<number> => {
-    const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
+    const [rows] = await fixture.db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
     return Number((rows as Array<{ n: number }>)[0]!.n);
   };
 
@@ -76,7 +64,7 @@ describe('state: save, patch, load', () => {
   it('records message and author in history', async () => {
     const sid = newSid();
     await save(sid, { a: 1 }, { query: { message: 'first turn ✓', author: 'bot@1' } });
-    const history = await api.request('GET', HISTORY, { params: { sid } });
+    const history = await fixture.api.request('GET', HISTORY, { params: { sid } });
     expect(history.body.items[0]).to.include({ message: 'first turn ✓', author: 'bot@1' });
   });
 
@@ -84,7 +72,7 @@ describe('state: save, patch, load', () => {
     it('applies an RFC 6902 patch to the head atomically', async () => {
       const sid = newSid();
       await save(sid, { list: [1, 2], name: 'x' });
-      const patched = await api.request('PATCH', STATE, {
+      const patched = await fixture.api.request('PATCH', STATE, {
         params: { sid },
         headers: { 'content-type': 'application/json-patch+json' },
         raw: JSON.stringify([{ op: 'test', path: '/name', value: 'x' }, { op: 'add', path: '/list/0', value: 0 }, { op: 'remove', path: '/name' }]),
@@ -102,7 +90,7 @@ describe('state: save, patch, load', () => {
         [{ op: 'remove', path: '/missing' }],
         [{ op: 'add', path: '/a/b/c', value: 1 }],
       ]) {
-        const response = await api.request('PATCH', STATE, {
+        const response = await fixture.api.request('PATCH', STATE, {
           params: { sid },
           headers: { 'content-type': 'application/json-patch+json' },
           raw: JSON.stringify(patch),
@@ -118,7 +106,7 @@ describe('state: save, patch, load', () => {
       const sid = newSid();
       await save(sid, { a: 1 });
       const patchWith = (raw: string, target = sid) =>
-        api.request('PATCH', STATE, { params: { sid: target }, headers: { 'content-type': 'application/json-patch+json' }, raw });
+        fixture.api.request('PATCH', STATE, { params: { sid: target }, headers: { 'content-type': 'application/json-patch+json' }, raw });
       for (const raw of ['{"op":"add"}', '[{"op":"jump","path":"/a"}]', '[{"op":"add","path":"a","value":1}]', '[{"op":"add","path":"/a~2","value":1}]', '[{"op":"add","path":"/x"}]', '[{"op":"move","path":"/x"}]', '[{"op":"add","path":"/__proto__/x","value":1}]']) {
         expect((await patchWith(raw)).status, raw).to.equal(400);
       }
@@ -153,7 +141,7 @@ describe('state: save, patch, load', () => {
     it('answers 304 to a GET whose If-None-Match names the selected version', async () => {
       const sid = newSid();
       await save(sid, { n: 1 });
-      const response = await api.request('GET', STATE, { params: { sid }, headers: { 'if-none-match': '"1"' } });
+      const response = await fixture.api.request('GET', STATE, { params: { sid }, headers: { 'if-none-match': '"1"' } });
       expect(response.status).to.equal(304);
       expect(response.text).to.equal('');
     });
@@ -184,18 +172,18 @@ describe('state: save, patch, load', () => {
 
   describe('bad input: a 4xx problem and nothing written', () => {
     const problemCases: Array<{ name: string; status: number; send: (sid: string) => Promise<{ status: number; headers: Headers; body: any }> }> = [
-      { name: 'invalid JSON', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '{"a":' }) },
-      { name: 'an empty body', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '' }) },
-      { name: 'a wrong content type', status: 415, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'text/plain' }, raw: '{"a":1}' }) },
-      { name: 'no content type', status: 415, send: (sid) => api.request('PUT', STATE, { params: { sid }, raw: '{"a":1}' }) },
-      { name: 'a JSON patch content type on PUT', status: 415, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json-patch+json' }, raw: '[]' }) },
-      { name: 'nesting deeper than the limit', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '['.repeat(65) + ']'.repeat(65) }) },
-      { name: 'absurd nesting', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '['.repeat(200_000) + ']'.repeat(200_000) }) },
-      { name: 'a __proto__ key deep inside', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '{"a":[{"b":{"__proto__":{"polluted":true}}}]}' }) },
-      { name: 'an unknown query parameter', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, query: { verison: 1 }, json: { a: 1 } }) },
-      { name: 'a malformed If-Match', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'if-match': '1' }, json: { a: 1 } }) },
-      { name: 'a malformed Idempotency-Key', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, headers: { 'idempotency-key': 'a b' }, json: { a: 1 } }) },
-      { name: 'a message over 1000 characters', status: 400, send: (sid) => api.request('PUT', STATE, { params: { sid }, query: { message: 'x'.repeat(1001) }, json: { a: 1 } }) },
+      { name: 'invalid JSON', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '{"a":' }) },
+      { name: 'an empty body', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '' }) },
+      { name: 'a wrong content type', status: 415, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'text/plain' }, raw: '{"a":1}' }) },
+      { name: 'no content type', status: 415, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, raw: '{"a":1}' }) },
+      { name: 'a JSON patch content type on PUT', status: 415, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json-patch+json' }, raw: '[]' }) },
+      { name: 'nesting deeper than the limit', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '['.repeat(65) + ']'.repeat(65) }) },
+      { name: 'absurd nesting', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '['.repeat(200_000) + ']'.repeat(200_000) }) },
+      { name: 'a __proto__ key deep inside', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'content-type': 'application/json' }, raw: '{"a":[{"b":{"__proto__":{"polluted":true}}}]}' }) },
+      { name: 'an unknown query parameter', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, query: { verison: 1 }, json: { a: 1 } }) },
+      { name: 'a malformed If-Match', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'if-match': '1' }, json: { a: 1 } }) },
+      { name: 'a malformed Idempotency-Key', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, headers: { 'idempotency-key': 'a b' }, json: { a: 1 } }) },
+      { name: 'a message over 1000 characters', status: 400, send: (sid) => fixture.api.request('PUT', STATE, { params: { sid }, query: { message: 'x'.repeat(1001) }, json: { a: 1 } }) },
     ];
     for (const testCase of problemCases) {
       it(`${testCase.name}: ${testCase.status}`, async () => {
@@ -210,7 +198,7 @@ describe('state: save, patch, load', () => {
     }
 
     it('a body over the limit: 413, nothing written', async () => {
-      const small = await startTestServer(db.pool, { bodyLimitBytes: 4096 });
+      const small = await startTestServer(fixture.db.pool, { bodyLimitBytes: 4096 });
       try {
         const sid = newSid();
         const response = await small.api.request('PUT', STATE, { params: { sid }, json: { blob: 'x'.repeat(10_000) } });
@@ -249,11 +237,11 @@ describe('state: save, patch, load', () => {
     });
 
     it('an unknown route: 404 problem; a method the path does not take: 405 problem', async () => {
-      const auth = { authorization: `Bearer ${server.token}` };
-      const unknown = await fetch(`${server.baseUrl}/v1/nothing-here`, { headers: auth });
+      const auth = { authorization: `Bearer ${fixture.server.token}` };
+      const unknown = await fetch(`${fixture.server.baseUrl}/v1/nothing-here`, { headers: auth });
       expect(unknown.status).to.equal(404);
       expect(unknown.headers.get('content-type')).to.match(/problem\+json/);
-      const wrongMethod = await fetch(`${server.baseUrl}/v1/sessions/abc/history`, { method: 'POST', headers: auth });
+      const wrongMethod = await fetch(`${fixture.server.baseUrl}/v1/sessions/abc/history`, { method: 'POST', headers: auth });
       expect(wrongMethod.status).to.equal(405);
       expect(wrongMethod.headers.get('content-type')).to.match(/problem\+json/);
       expect(wrongMethod.headers.get('allow')).to.match(/GET/);
@@ -263,7 +251,7 @@ describe('state: save, patch, load', () => {
   it('HEAD answers the headers of GET without a body', async () => {
     const sid = newSid();
     await save(sid, { a: 1 });
-    const head = await api.request('HEAD', STATE, { params: { sid } });
+    const head = await fixture.api.request('HEAD', STATE, { params: { sid } });
     expect(head.status).to.equal(200);
     expect(head.text).to.equal('');
     expect(head.headers.get('etag')).to.equal('"1"');

@@ -4,7 +4,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { createKey, revokeKey } from '../../src/access/keys.js';
 import { createClient, SessionStoreError, type FeedChange } from '../../src/client/index.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
-import { startTestServer, type TestServer } from '../helpers/api.js';
+import { startTestServer, type TestServer, useTestServer } from '../helpers/api.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { watch, type EventStreamReader, type StreamEvent } from '../helpers/eventStream.js';
 import { spawnServer, type ServerProcess } from '../helpers/processes.js';
@@ -334,20 +334,11 @@ describe('change feed: limits, slow readers, heartbeats, keys (one process)', fu
 
 describe('change feed clients: the Node client watch()', function () {
   this.timeout(60_000);
-  let db: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
 
-  before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
 
   it('iterates the versions from `after`, resumes by itself when the connection is cut, and ends with the delete', async () => {
-    const client = createClient({ baseUrl: server.baseUrl, token: server.token, backoffMs: 20 });
+    const client = createClient({ baseUrl: fixture.server.baseUrl, token: fixture.server.token, backoffMs: 20 });
     await client.save('n-watch', { n: 0 });
     const seen: FeedChange[] = [];
     const watching = (async () => {
@@ -357,7 +348,7 @@ describe('change feed clients: the Node client watch()', function () {
     for (let n = 1; n <= 3; n++) await client.save('n-watch', { n });
     await waitFor(() => seen.length === 4, { what: 'versions 2 to 4' });
     // Every connection cut (as a proxy or a restart would): the client resumes from version 4.
-    server.http.closeAllConnections();
+    fixture.server.http.closeAllConnections();
     for (let n = 4; n <= 6; n++) await client.save('n-watch', { n });
     await waitFor(() => seen.length === 7, { what: 'versions 5 to 7 after the cut' });
     await client.delete('n-watch');
@@ -368,18 +359,18 @@ describe('change feed clients: the Node client watch()', function () {
   });
 
   it('stops when the caller leaves the loop or aborts; throws the refusal of a bad start', async () => {
-    const client = createClient({ baseUrl: server.baseUrl, token: server.token });
+    const client = createClient({ baseUrl: fixture.server.baseUrl, token: fixture.server.token });
     await client.save('n-watch-2', { n: 0 });
     for await (const change of client.watch('n-watch-2', { after: 0 })) {
       expect(change).to.include({ event: 'version', version: 1 });
       break;
     }
-    await waitFor(() => server.app.feed.stats().streams === 0, { what: 'the stream left to be closed' });
+    await waitFor(() => fixture.server.app.feed.stats().streams === 0, { what: 'the stream left to be closed' });
     const controller = new AbortController();
     const aborted = (async () => {
       for await (const _ of client.watch('n-watch-2', { signal: controller.signal })) throw new Error('no version was written');
     })();
-    await waitFor(() => server.app.feed.stats().streams === 1, { what: 'the stream to open' });
+    await waitFor(() => fixture.server.app.feed.stats().streams === 1, { what: 'the stream to open' });
     controller.abort();
     await aborted;
     const refused = await (async () => {
