@@ -36,10 +36,16 @@ export async function spawnServerProcess(env: Record<string, string>, command: s
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
     child.stderr!.setEncoding('utf8');
+    let listening = false;
     child.stderr!.on('data', (chunk: string) => {
       log += chunk;
+      // Searched for until found, and then never again: a benchmark's server logs a line per
+      // request, and matching the whole log on each chunk made the load generator's CPU grow
+      // with the log, stealing a shared core from the server it measures.
+      if (listening) return;
       const match = /"message":"listening".*?"port":(\d+)/.exec(log);
       if (match) {
+        listening = true;
         clearTimeout(timer);
         resolve(Number(match[1]));
       }
