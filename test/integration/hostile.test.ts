@@ -212,7 +212,9 @@ describe('hostile input', function () {
   describe('one tenant\'s very large state', () => {
     it('a 2,000,000-element array saved twice and diffed: every other tenant is answered meanwhile', async () => {
       const sid = newSid();
-      const big = (seed: number): string => `[${Array.from({ length: 2_000_000 }, (_, i) => (i * seed) % 10).join(',')}]`;
+      // Built before the clock starts: each build holds this process's event loop (the bystander's
+      // too) for a few hundred milliseconds, which is not the server's pause.
+      const bodies = [1, 3].map((seed) => `[${Array.from({ length: 2_000_000 }, (_, i) => (i * seed) % 10).join(',')}]`);
       let busy = true;
       const waits: number[] = [];
       const bystander = (async () => {
@@ -225,8 +227,8 @@ describe('hostile input', function () {
       })();
       const started = performance.now();
       try {
-        for (const seed of [1, 3]) {
-          const response = await api.request('PUT', STATE, { params: { sid }, raw: big(seed), headers: { 'content-type': 'application/json' } });
+        for (const body of bodies) {
+          const response = await api.request('PUT', STATE, { params: { sid }, raw: body, headers: { 'content-type': 'application/json' } });
           expect(response.status, response.text).to.equal(201);
         }
         const diff = await api.request('GET', DIFF, { params: { sid }, query: { from: 1, to: 2 } });
@@ -301,7 +303,9 @@ describe('hostile input', function () {
         // for the worker, and every request of every tenant (a key check needs a connection)
         // waited with it.
         expect(waits.length).to.be.greaterThan(5);
-        expect(Math.max(...waits), `the bystander's longest wait, of ${heavy} ms`).to.be.lessThan(heavy / 3);
+        // (Held, the bystander's wait was the patch's whole time; the bound leaves room for this
+        // process parsing the diffs' 4 MB answers meanwhile.)
+        expect(Math.max(...waits), `the bystander's longest wait, of ${heavy} ms`).to.be.lessThan(heavy / 2);
         await expectIntact(sid, 2);
       } finally {
         await single.close();

@@ -220,12 +220,19 @@ class SaverTest(unittest.TestCase):
         cp = checkpoint({"k": 2}, {"k": 2})
         parent = {"configurable": {**self.config["configurable"], "checkpoint_id": first["configurable"]["checkpoint_id"]}}
         # As LangGraph does: the step's writes, and the next checkpoint's put right after, in parallel.
+        # A long coalescing window, and the put sent once the writes wait for it: a busy machine
+        # scheduling either thread late cannot split them into a version of their own.
+        self.saver.writes_coalesce_seconds = 5
         writer = threading.Thread(target=self.saver.put_writes, args=(first, [("ch", "w1"), ("other", {"x": 1})], "task-1"))
         writer.start()
-        time.sleep(0.005)
+        deadline = time.monotonic() + 10
+        while not self.saver._pending and time.monotonic() < deadline:
+            time.sleep(0.001)
+        self.assertTrue(self.saver._pending, "the writes never waited for the next checkpoint")
         second = self.saver.put(parent, cp, {"step": 1}, {"k": 2})
         writer.join(10)
         self.assertFalse(writer.is_alive())
+        self.saver.writes_coalesce_seconds = 0.05
         # One version per checkpoint: the writes came with the second.
         items = self.client.history(self.sid())["items"]
         self.assertEqual([item["labels"]["checkpoint_id"] for item in items], [cp["id"], first["configurable"]["checkpoint_id"]])
