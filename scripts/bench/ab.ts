@@ -19,7 +19,7 @@ import { connectionOptions } from '../../src/db/pool.js';
 import { createLogger } from '../../src/log.js';
 import { runMain } from '../lib/cli.js';
 import { sharedWorkloadFiles } from '../lib/workloads.js';
-import { alternatingLoops, processCpuMs, round } from './measure.js';
+import { alternatingLoops, round, turnCpu } from './measure.js';
 import { smallStates, startPeer, type Peer } from './peer.js';
 import { expectOk, startSubject, type Bench, type Subject } from './subject.js';
 import { benchWorkloads } from './workloads.js';
@@ -58,9 +58,7 @@ async function main(): Promise<number> {
       const clients = Number(values.clients);
       const states = () => Array.from({ length: clients }, (_, c) => (values.kind === 'chat' ? (i: number) => chat.lines[i % chat.lines.length]! : smallStates(c)));
       const [statesA, statesB] = [states(), states()];
-      const cpu = { a: { server: 0, database: 0 }, b: { server: 0, database: 0 } };
-      const pids = { a: a.process.child.pid, b: b.process.child.pid };
-      let mark = { server: 0, database: 0 };
+      const { cpu, onTurn } = turnCpu({ a: a.process.child.pid, b: b.process.child.pid }, databasePid);
       if (values.load) {
         for (let client = 0; client < clients; client++) {
           await expectOk(await a.put(`ab-${client}`, statesA[client]!(0)), 'a');
@@ -74,14 +72,7 @@ async function main(): Promise<number> {
       } : {
         a: async (client, i) => void (await expectOk(await a.put(`ab-${client}`, statesA[client]!(i)), 'a')),
         b: async (client, i) => void (await expectOk(await b.put(`ab-${client}`, statesB[client]!(i)), 'b')),
-      }, (side, moment) => {
-        const now = { server: processCpuMs(pids[side]) ?? 0, database: processCpuMs(databasePid) ?? 0 };
-        if (moment === 'start') mark = now;
-        else {
-          cpu[side].server += now.server - mark.server;
-          cpu[side].database += now.database - mark.database;
-        }
-      });
+      }, onTurn);
       for (const side of ['a', 'b'] as const) {
         const run = runs[side];
         log(`${side}: ${run.rate}/s, p50 ${run.latency.p50_ms} ms, p99 ${run.latency.p99_ms} ms; per request: server ${round(cpu[side].server / run.count)} ms, MariaDB ${round(cpu[side].database / run.count)} ms`);

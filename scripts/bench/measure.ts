@@ -113,6 +113,24 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * The CPU time of each side's server process and of MariaDB, during that side's turns only: pass
+ * `onTurn` to alternatingLoops, then read `cpu` (ms, 0 where /proc cannot tell).
+ */
+export function turnCpu(pids: { a: number | undefined; b: number | undefined }, databasePid: number | undefined) {
+  const cpu = { a: { server: 0, database: 0 }, b: { server: 0, database: 0 } };
+  let mark = { server: 0, database: 0 };
+  const onTurn = (side: 'a' | 'b', moment: 'start' | 'end'): void => {
+    const now = { server: processCpuMs(pids[side]) ?? 0, database: processCpuMs(databasePid) ?? 0 };
+    if (moment === 'start') mark = now;
+    else {
+      cpu[side].server += now.server - mark.server;
+      cpu[side].database += now.database - mark.database;
+    }
+  };
+  return { cpu, onTurn };
+}
+
 /** Writes a run's figures (results.json) and its report (REPORT.md) to `out`, and prints the report. */
 export function writeRun(out: string, results: unknown, report: string): void {
   mkdirSync(out, { recursive: true });

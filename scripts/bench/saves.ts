@@ -7,7 +7,7 @@
 import { createPool } from '../../src/db/pool.js';
 import type { Workload } from '../lib/workloads.js';
 import { readFileSync } from 'node:fs';
-import { alternatingLoops, closedLoop, processCpuMs, round } from './measure.js';
+import { alternatingLoops, closedLoop, round, turnCpu } from './measure.js';
 import { smallStates, startPeer } from './peer.js';
 import type { Sizes } from './sizes.js';
 import { expectOk, startSubject, type Bench } from './subject.js';
@@ -37,10 +37,7 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
         const ourStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const peerStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const sessionBase = `saves-${results.length}`;
-        // CPU time of each side's server process and of MariaDB, during that side's turns only.
-        const cpu = { a: { server: 0, database: 0 }, b: { server: 0, database: 0 } };
-        const pids = { a: subject.process.child.pid, b: peer.process.child.pid };
-        let mark = { server: 0, database: 0 };
+        const { cpu, onTurn } = turnCpu({ a: subject.process.child.pid, b: peer.process.child.pid }, databasePid);
         const { a: ours, b: upsert } = await alternatingLoops(clients, 2 * sizes.saveSeconds, 4, {
           a: async (client, i) => {
             await expectOk(await subject.put(`${sessionBase}-${client}`, ourStates[client]!(i)), 'save');
@@ -48,14 +45,7 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
           b: async (client, i) => {
             await expectOk(await peer.put(`${sessionBase}-${client}`, peerStates[client]!(i)), 'peer save');
           },
-        }, (side, moment) => {
-          const now = { server: processCpuMs(pids[side]) ?? 0, database: processCpuMs(databasePid) ?? 0 };
-          if (moment === 'start') mark = now;
-          else {
-            cpu[side].server += now.server - mark.server;
-            cpu[side].database += now.database - mark.database;
-          }
-        });
+        }, onTurn);
         const perSave = (ms: number, count: number) => round(ms / count, 3);
         const rawStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const baseline = await closedLoop(clients, sizes.rawSeconds, async (client, i) => {
