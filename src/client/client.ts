@@ -8,8 +8,13 @@ export class SessionStoreError extends Error {
     readonly status: number,
     readonly problem: Problem,
   ) {
-    super(`${status} ${problem.title}: ${problem.detail}`);
+    super(`${status} ${problem.title}: ${problem.detail}${typeof problem.request_id === 'string' ? ` (request ${problem.request_id})` : ''}`);
     this.name = 'SessionStoreError';
+  }
+
+  /** The request's id (its X-Request-Id): what finds the server's log lines for it. */
+  get requestId(): string | undefined {
+    return typeof this.problem.request_id === 'string' ? this.problem.request_id : undefined;
   }
 
   /** On a 412: the session's head version (null when it does not exist). */

@@ -48,6 +48,10 @@ describe('Node client', function () {
     expect(conflict).to.be.instanceOf(SessionStoreError);
     expect((conflict as SessionStoreError).status).to.equal(412);
     expect((conflict as SessionStoreError).currentVersion).to.equal(1);
+    // The request's id, as the server logged it, to find its log line.
+    const requestId = (conflict as SessionStoreError).requestId;
+    expect(requestId).to.match(/^[0-9a-f-]{36}$/);
+    expect((conflict as SessionStoreError).message).to.include(`(request ${requestId})`);
     const unauthorized = await createClient({ baseUrl: server.baseUrl, token: 'sst_0123456789ab_' + 'x'.repeat(43) })
       .load('n-2')
       .catch((error: unknown) => error);

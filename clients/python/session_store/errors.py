@@ -13,11 +13,23 @@ class SessionStoreError(Exception):
         self.status = status
         self.problem = problem
         self.headers = headers or {}
-        super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', '')}")
+        message = f"{status} {problem.get('title', '')}: {problem.get('detail', '')}"
+        if self.request_id:
+            message += f" (request {self.request_id})"
+        super().__init__(message)
 
     @property
     def detail(self) -> str:
         return str(self.problem.get("detail", ""))
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The request's id (its X-Request-Id): what finds the server's log lines for it."""
+        given = self.problem.get("request_id")
+        if isinstance(given, str):
+            return given
+        # A problem made by a proxy in between lacks it; the header may still carry it.
+        return next((value for name, value in self.headers.items() if name.lower() == "x-request-id"), None)
 
 
 class BadRequest(SessionStoreError):

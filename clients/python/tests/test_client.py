@@ -95,6 +95,11 @@ class ClientTest(unittest.TestCase):
             self.client.save(sid, {"a": 2}, expected_version=5)
         self.assertEqual(conflict.exception.current_version, 1)
         self.assertEqual(conflict.exception.status, 412)
+        # The request's id, as the server logged it, to find its log line.
+        request_id = conflict.exception.request_id
+        self.assertRegex(request_id or "", r"^[0-9a-f-]{36}$")
+        self.assertEqual(request_id, next(v for k, v in conflict.exception.headers.items() if k.lower() == "x-request-id"))
+        self.assertIn(f"(request {request_id})", str(conflict.exception))
         with self.assertRaises(Unprocessable):
             self.client.patch(sid, [{"op": "remove", "path": "/missing"}])
         with self.assertRaises(BadRequest) as bad:
