@@ -12,8 +12,8 @@ import { DEFAULT_TRANSACTION_OPTIONS } from '../../src/db/transaction.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
 import { verifyHistory } from '../../src/sessions/verifyHistory.js';
-import { apiClient, startTestServer, type Api, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { apiClient, startTestServer, type Api, useTestServer } from '../helpers/api.js';
+import { createTestDatabase } from '../helpers/database.js';
 
 const run = promisify(execFile);
 
@@ -24,15 +24,13 @@ function stateAt(n: number): unknown {
 
 describe('export and import (NDJSON)', function () {
   this.timeout(180_000);
-  let db: TestDatabase;
-  let server: TestServer;
-  let api: Api;
+  const fixture = useTestServer({ checkpointEvery: 5 });
   /** A write key of another tenant, where exports are imported. */
   let elsewhere: Api;
   let elsewhereToken: string;
 
   const save = (sid: string, state: unknown, query: Record<string, string> = {}) =>
-    api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid }, json: state, query });
+    fixture.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid }, json: state, query });
   const exportText = async (client: Api, sid: string): Promise<string> => {
     const answer = await client.request('GET', '/v1/sessions/{sid}/export', { params: { sid } });
     expect(answer.status, answer.text).to.equal(200);
@@ -55,27 +53,20 @@ describe('export and import (NDJSON)', function () {
   }
 
   before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool, { checkpointEvery: 5 });
-    api = server.api;
-    elsewhereToken = (await createKey(db.pool, { tenant: 'elsewhere', role: 'write' })).token;
-    elsewhere = apiClient(server.baseUrl, elsewhereToken);
+    elsewhereToken = (await createKey(fixture.db.pool, { tenant: 'elsewhere', role: 'write' })).token;
+    elsewhere = apiClient(fixture.server.baseUrl, elsewhereToken);
     for (let n = 1; n <= 30; n++) await save('source', stateAt(n), n % 4 === 0 ? { message: `turn ${n}`, author: 'bot', labels: JSON.stringify({ turn: String(n), 'step:id': `s-${n}` }) } : {});
-    await api.request('POST', '/v1/sessions/{sid}/restore', { params: { sid: 'source' }, json: { version: 3, message: 'back to 3' } });
-    await api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: 'source' }, json: { to: 'forked', version: 12 } });
-    await api.request('PATCH', '/v1/sessions/{sid}/state', {
+    await fixture.api.request('POST', '/v1/sessions/{sid}/restore', { params: { sid: 'source' }, json: { version: 3, message: 'back to 3' } });
+    await fixture.api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: 'source' }, json: { to: 'forked', version: 12 } });
+    await fixture.api.request('PATCH', '/v1/sessions/{sid}/state', {
       params: { sid: 'forked' },
       raw: JSON.stringify([{ op: 'add', path: '/extra', value: '😀' }]),
       headers: { 'content-type': 'application/json-patch+json' },
     });
   });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
 
   it('exports a header and one line per version, with patches and the states of checkpoints', async () => {
-    const lines = (await exportText(api, 'source')).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = (await exportText(fixture.api, 'source')).trimEnd().split('\n').map((line) => JSON.parse(line));
     expect(lines[0]).to.deep.include({
       format: 'session-state-store/export',
       format_version: 1,
@@ -92,45 +83,45 @@ describe('export and import (NDJSON)', function () {
     expect(lines[2].patch).to.be.an('array');
     expect(lines[31]).to.deep.include({ kind: 'restore', restored_from: 3, message: 'back to 3' });
     expect(lines.filter((line) => line.state !== undefined).length).to.be.within(7, 31);
-    const forked = (await exportText(api, 'forked')).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const forked = (await exportText(fixture.api, 'forked')).trimEnd().split('\n').map((line) => JSON.parse(line));
     expect(forked[1]).to.deep.include({ kind: 'fork', forked_from: { session_id: 'source', version: 12 } });
   });
 
   it('imports an export into another tenant: every version loads the same, with the same history, and --verify passes', async () => {
     for (const sid of ['source', 'forked']) {
-      const imported = await importText(elsewhere, sid, await exportText(api, sid));
+      const imported = await importText(elsewhere, sid, await exportText(fixture.api, sid));
       expect(imported.status, imported.text).to.equal(201);
       expect(imported.body).to.deep.include({ session_id: sid, first_version: 1 });
       const head = imported.body.head_version as number;
-      await expectSameVersions(api, sid, elsewhere, sid, 1, head);
-      expect(await verifyHistory(db.pool, 'elsewhere', sid)).to.deep.include({ versions: head });
+      await expectSameVersions(fixture.api, sid, elsewhere, sid, 1, head);
+      expect(await verifyHistory(fixture.db.pool, 'elsewhere', sid)).to.deep.include({ versions: head });
     }
     // The import is a session like any other: it takes new versions.
     expect((await elsewhere.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'source' }, json: { after: 'import' } })).body.version).to.equal(32);
-    await verifyHistory(db.pool, 'elsewhere', 'source');
+    await verifyHistory(fixture.db.pool, 'elsewhere', 'source');
     // A second import under an id that exists is a 409, and so is one under another name of its own tenant... taken.
-    const again = await importText(elsewhere, 'source', await exportText(api, 'source'));
+    const again = await importText(elsewhere, 'source', await exportText(fixture.api, 'source'));
     expect(again.status).to.equal(409);
     // Compressed files are taken too.
-    const gz = await importText(elsewhere, 'source-gz', gzipSync(await exportText(api, 'source')), { 'content-encoding': 'gzip' });
+    const gz = await importText(elsewhere, 'source-gz', gzipSync(await exportText(fixture.api, 'source')), { 'content-encoding': 'gzip' });
     expect(gz.status, gz.text).to.equal(201);
   });
 
   it('exports and imports a compacted session from its base, which --verify then checks from', async () => {
     for (let n = 1; n <= 25; n++) await save('compacted', stateAt(n));
-    await compactSession({ pool: db.pool, work: server.app.store.work, transactions: DEFAULT_TRANSACTION_OPTIONS }, 'default', 'compacted', { keepVersions: 8 }, { batchRows: 50 });
-    const text = await exportText(api, 'compacted');
+    await compactSession({ pool: fixture.db.pool, work: fixture.server.app.store.work, transactions: DEFAULT_TRANSACTION_OPTIONS }, 'default', 'compacted', { keepVersions: 8 }, { batchRows: 50 });
+    const text = await exportText(fixture.api, 'compacted');
     const header = JSON.parse(text.slice(0, text.indexOf('\n')));
     expect(header).to.deep.include({ first_version: 18, head_version: 25 });
     expect(header.base_chain_hash).to.not.equal('0'.repeat(64));
     const imported = await importText(elsewhere, 'compacted', text);
     expect(imported.status, imported.text).to.equal(201);
     expect(imported.body).to.deep.include({ first_version: 18, head_version: 25, versions: 8 });
-    await expectSameVersions(api, 'compacted', elsewhere, 'compacted', 18, 25);
+    await expectSameVersions(fixture.api, 'compacted', elsewhere, 'compacted', 18, 25);
     expect((await elsewhere.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'compacted' }, query: { version: 17 } })).body.first_version).to.equal(18);
-    expect(await verifyHistory(db.pool, 'elsewhere', 'compacted')).to.deep.include({ firstVersion: 18, versions: 8 });
+    expect(await verifyHistory(fixture.db.pool, 'elsewhere', 'compacted')).to.deep.include({ firstVersion: 18, versions: 8 });
     const { stderr } = await run(process.execPath, [join(projectRoot, 'dist/scripts/replay.js'), 'compacted', '--verify', '--tenant', 'elsewhere'], {
-      env: { ...process.env, DATABASE_URL: formatDatabaseUrl(db.target) },
+      env: { ...process.env, DATABASE_URL: formatDatabaseUrl(fixture.db.target) },
     });
     expect(stderr).to.match(/hashes and chain intact, from version 18 /);
   });
@@ -138,7 +129,7 @@ describe('export and import (NDJSON)', function () {
   describe('refuses a file changed anywhere, at the line of the change, and writes nothing', () => {
     let lines: string[];
     before(async () => {
-      lines = (await exportText(api, 'source')).trimEnd().split('\n');
+      lines = (await exportText(fixture.api, 'source')).trimEnd().split('\n');
     });
     /** The file with one byte of line `index` (0 is the header) changed by `edit`. */
     const changed = (index: number, edit: (line: string) => string): string =>
@@ -191,7 +182,7 @@ describe('export and import (NDJSON)', function () {
       expect((await importText(elsewhere, 'changed', '{"format":"other"}\n')).body.line).to.equal(1);
       const json = await elsewhere.request('POST', '/v1/sessions/{sid}/import', { params: { sid: 'changed' }, json: {} });
       expect(json.status).to.equal(415);
-      const small = await startTestServer(db.pool, { importLimitBytes: 2048 });
+      const small = await startTestServer(fixture.db.pool, { importLimitBytes: 2048 });
       try {
         const client = apiClient(small.baseUrl, elsewhereToken);
         const tooLarge = await importText(client, 'changed', `${lines.join('\n')}\n`);
@@ -211,7 +202,7 @@ describe('export and import (NDJSON)', function () {
       for (let n = 21; writing && n < 400; n++) await save('busy', stateAt(n));
     })();
     const exports: string[] = [];
-    for (let i = 0; i < 4; i++) exports.push(await exportText(api, 'busy'));
+    for (let i = 0; i < 4; i++) exports.push(await exportText(fixture.api, 'busy'));
     writing = false;
     await writer;
     let previousHead = 0;
@@ -224,7 +215,7 @@ describe('export and import (NDJSON)', function () {
       // Its versions are exactly the source's first `head` versions, and it imports whole.
       const imported = await importText(elsewhere, `busy-${i}`, text);
       expect(imported.status, imported.text).to.equal(201);
-      const source = (await api.request('GET', '/v1/sessions/{sid}/history', { params: { sid: 'busy' }, query: { limit: 1000 } })).body.items
+      const source = (await fixture.api.request('GET', '/v1/sessions/{sid}/history', { params: { sid: 'busy' }, query: { limit: 1000 } })).body.items
         .filter((item: { version: number }) => item.version <= head)
         .map((item: { state_hash: string }) => item.state_hash);
       const copy = (await elsewhere.request('GET', '/v1/sessions/{sid}/history', { params: { sid: `busy-${i}` }, query: { limit: 1000 } })).body.items
@@ -234,18 +225,18 @@ describe('export and import (NDJSON)', function () {
   });
 
   it('the Node client exports as a stream and imports a stream or bytes', async () => {
-    const client = createClient({ baseUrl: server.baseUrl, token: server.token });
+    const client = createClient({ baseUrl: fixture.server.baseUrl, token: fixture.server.token });
     const chunks: Buffer[] = [];
     for await (const chunk of await client.exportSession('source')) chunks.push(Buffer.from(chunk));
     const file = Buffer.concat(chunks);
     const afterHeader = (text: string): string => text.slice(text.indexOf('\n'));
-    expect(afterHeader(file.toString('utf8'))).to.equal(afterHeader(await exportText(api, 'source')));
-    const copy = createClient({ baseUrl: server.baseUrl, token: elsewhereToken });
+    expect(afterHeader(file.toString('utf8'))).to.equal(afterHeader(await exportText(fixture.api, 'source')));
+    const copy = createClient({ baseUrl: fixture.server.baseUrl, token: elsewhereToken });
     async function* pieces(): AsyncGenerator<Uint8Array> {
       for (let at = 0; at < file.length; at += 1000) yield file.subarray(at, at + 1000);
     }
     expect(await copy.importSession('node-client', pieces())).to.deep.include({ session_id: 'node-client', first_version: 1, head_version: 31 });
-    await expectSameVersions(api, 'source', elsewhere, 'node-client', 1, 31);
+    await expectSameVersions(fixture.api, 'source', elsewhere, 'node-client', 1, 31);
     const conflict = await copy.importSession('node-client', file).catch((error: SessionStoreError) => error);
     expect((conflict as SessionStoreError).status).to.equal(409);
     const bad = await copy.importSession('node-client-2', file.toString('utf8').replace('"kind":"save"', '"kind":"fork"')).catch((error: SessionStoreError) => error);
@@ -259,7 +250,7 @@ describe('export and import (NDJSON)', function () {
     const folder = await mkdtemp(join(tmpdir(), 'i11-export-'));
     const fresh = await createTestDatabase();
     try {
-      const env = { ...process.env, DATABASE_URL: formatDatabaseUrl(db.target) };
+      const env = { ...process.env, DATABASE_URL: formatDatabaseUrl(fixture.db.target) };
       const exported = await run(process.execPath, [join(projectRoot, 'dist/scripts/export.js'), '--tenant', 'default', '--out', folder], { env });
       expect(exported.stdout).to.match(/^exported \d+ session\(s\) of tenant default, \d+ version\(s\), in [\d.]+ s$/m);
       const files = (await readdir(join(folder, 'default'))).sort();

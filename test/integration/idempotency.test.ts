@@ -4,8 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 import { silentLogger } from '../../src/log.js';
 import { createIdempotencySweeper } from '../../src/sessions/idempotencySweeper.js';
-import { startTestServer, type Api, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestServer } from '../helpers/api.js';
 import { spawnServer } from '../helpers/processes.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -13,35 +12,23 @@ const STATE = '/v1/sessions/{sid}/state';
 const TTL_SECONDS = 600;
 
 describe('Idempotency-Key records: the answer as sent, a window, a purge', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-  let api: Api;
+  const fixture = useTestServer({ idempotencyTtlSeconds: TTL_SECONDS });
   let counter = 0;
   const newSid = (): string => `i${++counter}-${Date.now()}`;
 
-  before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool, { idempotencyTtlSeconds: TTL_SECONDS });
-    api = server.api;
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
-
   const save = (sid: string, json: unknown, key?: string) =>
-    api.request('PUT', STATE, { params: { sid }, json, ...(key ? { headers: { 'idempotency-key': key } } : {}) });
+    fixture.api.request('PUT', STATE, { params: { sid }, json, ...(key ? { headers: { 'idempotency-key': key } } : {}) });
   const versionCount = async (sid: string): Promise<number> => {
-    const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
+    const [rows] = await fixture.db.pool.query('SELECT COUNT(*) AS n FROM events WHERE session_id = ?', [sid]);
     return Number((rows as Array<{ n: number }>)[0]!.n);
   };
   const record = async (sid: string, key: string): Promise<{ status: number; response: string } | undefined> => {
-    const [rows] = await db.pool.query('SELECT status, response FROM idempotency_keys WHERE session_id = ? AND idempotency_key = ?', [sid, key]);
+    const [rows] = await fixture.db.pool.query('SELECT status, response FROM idempotency_keys WHERE session_id = ? AND idempotency_key = ?', [sid, key]);
     return (rows as Array<{ status: number; response: string }>)[0];
   };
   /** Moves a record's time back, as if it had been written `seconds` earlier. */
   const age = async (sid: string, key: string, seconds: number): Promise<void> => {
-    await db.pool.query('UPDATE idempotency_keys SET created_at = created_at - INTERVAL ? SECOND WHERE session_id = ? AND idempotency_key = ?', [seconds, sid, key]);
+    await fixture.db.pool.query('UPDATE idempotency_keys SET created_at = created_at - INTERVAL ? SECOND WHERE session_id = ? AND idempotency_key = ?', [seconds, sid, key]);
   };
 
   describe('the answer in its wire form', () => {
@@ -64,7 +51,7 @@ describe('Idempotency-Key records: the answer as sent, a window, a purge', () =>
       const source = newSid();
       const target = newSid();
       await save(source, { a: 1 });
-      const fork = () => api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: source }, json: { to: target }, headers: { 'idempotency-key': 'wire-fork' } });
+      const fork = () => fixture.api.request('POST', '/v1/sessions/{sid}/fork', { params: { sid: source }, json: { to: target }, headers: { 'idempotency-key': 'wire-fork' } });
       const forked = await fork();
       expect(forked.status).to.equal(201);
       expect(forked.body.forked_from).to.deep.equal({ session_id: source, version: 1 });
@@ -105,7 +92,7 @@ describe('Idempotency-Key records: the answer as sent, a window, a purge', () =>
       expect(late.body.version).to.equal(3);
       expect(late.text).not.to.equal(first.text);
       expect(await versionCount(sid)).to.equal(3);
-      expect((await api.request('GET', STATE, { params: { sid } })).body).to.deep.equal({ n: 1 });
+      expect((await fixture.api.request('GET', STATE, { params: { sid } })).body).to.deep.equal({ n: 1 });
       // The key is held again, by the new answer.
       expect(await record(sid, 'late')).to.deep.equal({ status: 201, response: late.text });
       const retry = await save(sid, { n: 1 }, 'late');
@@ -130,14 +117,14 @@ describe('Idempotency-Key records: the answer as sent, a window, a purge', () =>
     const insertRecords = async (sid: string, count: number, secondsAgo: number): Promise<void> => {
       const prefix = `k-${secondsAgo}-`;
       const rows = Array.from({ length: count }, (_, i) => [tenant, sid, `${prefix}${i}`, randomBytes(32), 201, '{}', '2000-01-01 00:00:00']);
-      await db.pool.query('INSERT INTO idempotency_keys (tenant, session_id, idempotency_key, request_hash, status, response, created_at) VALUES ?', [rows]);
-      await db.pool.query(
+      await fixture.db.pool.query('INSERT INTO idempotency_keys (tenant, session_id, idempotency_key, request_hash, status, response, created_at) VALUES ?', [rows]);
+      await fixture.db.pool.query(
         'UPDATE idempotency_keys SET created_at = UTC_TIMESTAMP(6) - INTERVAL ? SECOND WHERE tenant = ? AND session_id = ? AND idempotency_key LIKE ?',
         [secondsAgo, tenant, sid, `${prefix}%`],
       );
     };
     const remaining = async (sid: string): Promise<string[]> => {
-      const [rows] = await db.pool.query('SELECT idempotency_key AS k FROM idempotency_keys WHERE tenant = ? AND session_id = ? ORDER BY k', [tenant, sid]);
+      const [rows] = await fixture.db.pool.query('SELECT idempotency_key AS k FROM idempotency_keys WHERE tenant = ? AND session_id = ? ORDER BY k', [tenant, sid]);
       return (rows as Array<{ k: string }>).map((row) => row.k);
     };
 
@@ -145,7 +132,7 @@ describe('Idempotency-Key records: the answer as sent, a window, a purge', () =>
       const sid = newSid();
       await insertRecords(sid, 250, TTL_SECONDS + 60);
       await insertRecords(sid, 3, TTL_SECONDS - 60);
-      const sweeper = createIdempotencySweeper({ pool: db.pool, ttlSeconds: TTL_SECONDS, intervalMs: 0, batchSize: 100, pauseMs: 0, logger: silentLogger });
+      const sweeper = createIdempotencySweeper({ pool: fixture.db.pool, ttlSeconds: TTL_SECONDS, intervalMs: 0, batchSize: 100, pauseMs: 0, logger: silentLogger });
       expect(await sweeper.sweep()).to.deep.equal({ deleted: 250, batches: 3 });
       expect(await remaining(sid)).to.deep.equal([0, 1, 2].map((i) => `k-${TTL_SECONDS - 60}-${i}`));
       expect(await sweeper.sweep()).to.deep.equal({ deleted: 0, batches: 1 });
@@ -153,7 +140,7 @@ describe('Idempotency-Key records: the answer as sent, a window, a purge', () =>
 
     it('sweeps by itself once started, and not at all once stopped', async () => {
       const sid = newSid();
-      const sweeper = createIdempotencySweeper({ pool: db.pool, ttlSeconds: TTL_SECONDS, intervalMs: 20, batchSize: 10, pauseMs: 0, logger: silentLogger });
+      const sweeper = createIdempotencySweeper({ pool: fixture.db.pool, ttlSeconds: TTL_SECONDS, intervalMs: 20, batchSize: 10, pauseMs: 0, logger: silentLogger });
       await insertRecords(sid, 25, TTL_SECONDS + 60);
       sweeper.start();
       try {
@@ -171,7 +158,7 @@ describe('Idempotency-Key records: the answer as sent, a window, a purge', () =>
       const sid = newSid();
       await insertRecords(sid, 30, 3600 + 60);
       await insertRecords(sid, 2, 60);
-      const serverProcess = await spawnServer({ DATABASE_URL: formatDatabaseUrl(db.target), IDEMPOTENCY_TTL_SECONDS: '3600', IDEMPOTENCY_SWEEP_SECONDS: '1' });
+      const serverProcess = await spawnServer({ DATABASE_URL: formatDatabaseUrl(fixture.db.target), IDEMPOTENCY_TTL_SECONDS: '3600', IDEMPOTENCY_SWEEP_SECONDS: '1' });
       try {
         await waitFor(() => /"message":"purged expired idempotency records".*"deleted":30\b/.test(serverProcess.log()), {
           what: 'the server to log the purge of 30 expired records',

@@ -1,23 +1,15 @@
 import { expect } from 'chai';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createClient, createKeyValueStore, SessionStoreError, type SessionStoreClient } from '../../src/client/index.js';
-import { startTestServer, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestServer } from '../helpers/api.js';
 
 describe('Node client', function () {
   this.timeout(60_000);
-  let db: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
   let client: SessionStoreClient;
 
   before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-    client = createClient({ baseUrl: server.baseUrl, token: server.token });
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
+    client = createClient({ baseUrl: fixture.server.baseUrl, token: fixture.server.token });
   });
 
   const versions = async (sid: string): Promise<number> => (await client.history(sid, { limit: 1000 })).items.length;
@@ -52,7 +44,7 @@ describe('Node client', function () {
     const requestId = (conflict as SessionStoreError).requestId;
     expect(requestId).to.match(/^[0-9a-f-]{36}$/);
     expect((conflict as SessionStoreError).message).to.include(`(request ${requestId})`);
-    const unauthorized = await createClient({ baseUrl: server.baseUrl, token: 'sst_0123456789ab_' + 'x'.repeat(43) })
+    const unauthorized = await createClient({ baseUrl: fixture.server.baseUrl, token: 'sst_0123456789ab_' + 'x'.repeat(43) })
       .load('n-2')
       .catch((error: unknown) => error);
     expect((unauthorized as SessionStoreError).status).to.equal(401);
@@ -71,7 +63,7 @@ describe('Node client', function () {
       if (calls === 1) throw new TypeError('fetch failed: the connection dropped before the answer arrived');
       return response;
     };
-    const retrying = createClient({ baseUrl: server.baseUrl, token: server.token, fetch: flaky, backoffMs: 5 });
+    const retrying = createClient({ baseUrl: fixture.server.baseUrl, token: fixture.server.token, fetch: flaky, backoffMs: 5 });
     await client.save('n-3', { n: 0 });
     const answer = await retrying.save('n-3', { n: 1 });
     expect(calls).to.equal(2);
@@ -94,13 +86,13 @@ describe('Node client', function () {
       if (calls === 2) return new Response('{}', { status: 503 });
       return fetch(input, init);
     };
-    const retrying = createClient({ baseUrl: server.baseUrl, token: server.token, fetch: unavailable, backoffMs: 5 });
+    const retrying = createClient({ baseUrl: fixture.server.baseUrl, token: fixture.server.token, fetch: unavailable, backoffMs: 5 });
     expect((await retrying.save('n-4', { ok: true })).version).to.equal(1);
     expect(calls).to.equal(3);
     expect(keys[0]).to.be.a('string');
     expect(keys).to.deep.equal([keys[0], keys[0], keys[0]]);
     expect((await retrying.history('n-4')).items).to.have.length(1);
-    const down = createClient({ baseUrl: 'http://127.0.0.1:9', token: server.token, retries: 2, backoffMs: 5, timeoutMs: 500 });
+    const down = createClient({ baseUrl: 'http://127.0.0.1:9', token: fixture.server.token, retries: 2, backoffMs: 5, timeoutMs: 500 });
     const error = await down.load('x').catch((caught: unknown) => caught);
     expect((error as Error).name).to.equal('SessionStoreUnavailableError');
   });

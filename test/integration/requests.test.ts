@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { createKey } from '../../src/access/keys.js';
 import { isDateTime } from '../../src/core/time.js';
-import { apiClient, startTestServer, type Api, type RequestOptions, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { apiClient, type Api, type RequestOptions, useTestServer } from '../helpers/api.js';
 import { spec } from '../helpers/openapi.js';
 
 /**
@@ -344,8 +343,7 @@ const coverage = {
 
 describe('requests: every rule of openapi.yaml, at and past its limits, for every operation', function () {
   this.timeout(120_000);
-  let db: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
   let api: Api;
   const cases: Case[] = [];
   for (const [path, item] of Object.entries(spec.paths as Record<string, Record<string, unknown>>)) {
@@ -356,17 +354,11 @@ describe('requests: every rule of openapi.yaml, at and past its limits, for ever
   }
 
   before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
     // An admin key may call every operation.
-    api = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'default', role: 'admin' })).token);
+    api = apiClient(fixture.server.baseUrl, (await createKey(fixture.db.pool, { tenant: 'default', role: 'admin' })).token);
     for (const operationId of new Set(cases.map((c) => c.operation))) {
       for (const n of [1, 2]) await api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: sessionOf(operationId) }, json: { a: { n } } });
     }
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
   });
 
   it('breaks every constraint of every parameter and body member, and reaches every limit', () => {

@@ -1,21 +1,13 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { startTestServer, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useTestServer } from '../helpers/api.js';
 import { generator, prng } from '../helpers/random.js';
 
 describe('robustness: nothing a client sends gets a 500', function () {
   this.timeout(120_000);
-  let db: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
   before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-    await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'target' }, json: { a: [1, 2, { b: 'c' }] } });
-  });
-  after(async () => {
-    await server.close();
-    await db.drop();
+    await fixture.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'target' }, json: { a: [1, 2, { b: 'c' }] } });
   });
 
   it('answers 1500 random requests (methods, paths, headers, bodies) with 2xx-4xx, every error a problem', async () => {
@@ -37,24 +29,24 @@ describe('robustness: nothing a client sends gets a 500', function () {
       }
     };
     // Every table a request could write (not the keys: a request's key records its use).
-    const [tables] = await db.pool.query(
+    const [tables] = await fixture.db.pool.query(
       "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN ('api_keys', 'schema_migrations')",
     );
     const checksumSql = `CHECKSUM TABLE ${(tables as Array<{ name: string }>).map((table) => `\`${table.name}\``).join(', ')}`;
-    const stored = async (): Promise<string> => JSON.stringify((await db.pool.query(checksumSql))[0]);
+    const stored = async (): Promise<string> => JSON.stringify((await fixture.db.pool.query(checksumSql))[0]);
     let before = await stored();
     const statuses = new Map<number, number>();
     for (let i = 0; i < 1500; i++) {
       const method = gen.pick(['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS']);
       const path = random() < 0.05 ? gen.pick(['/', '/v1', '/v1/sessions/', '/healthz/x', '/openapi.json']) : `/v1/sessions/${gen.pick(sids)}${gen.pick(tails)}`;
-      const headers: Record<string, string> = random() < 0.9 ? { authorization: `Bearer ${server.token}` } : {};
+      const headers: Record<string, string> = random() < 0.9 ? { authorization: `Bearer ${fixture.server.token}` } : {};
       const type = gen.pick(types);
       if (type) headers['content-type'] = type;
       if (random() < 0.2) headers['if-match'] = gen.pick(['"1"', '*', 'W/"2"', 'garbage', '"99"']);
       if (random() < 0.1) headers['if-none-match'] = gen.pick(['*', '"1"', 'x']);
       if (random() < 0.1) headers['idempotency-key'] = gen.pick(['k1', 'k2', 'a'.repeat(300)]);
       const hasBody = !['GET', 'HEAD'].includes(method) && random() < 0.9;
-      const response = await fetch(`${server.baseUrl}${path}${gen.pick(queries)}`, { method, headers, body: hasBody ? bodies() : undefined });
+      const response = await fetch(`${fixture.server.baseUrl}${path}${gen.pick(queries)}`, { method, headers, body: hasBody ? bodies() : undefined });
       const text = await response.text();
       expect(response.status, `${method} ${path} -> ${text}`).to.be.lessThan(500);
       if (response.status >= 400 && method !== 'HEAD') {
@@ -76,23 +68,23 @@ describe('robustness: nothing a client sends gets a 500', function () {
     expect(count(200, 201, 204), `answers from the handlers among ${seen}`).to.be.at.least(100);
     // The session the requests aimed at is still whole.
     const { verifyHistory } = await import('../../src/sessions/verifyHistory.js');
-    await verifyHistory(db.pool, 'default', 'target');
+    await verifyHistory(fixture.db.pool, 'default', 'target');
   });
 
   it('saves and loads a 6 MB incompressible state, and a small change to it stays a small patch', async () => {
     const big = { blob: randomBytes(4_500_000).toString('base64'), items: Array.from({ length: 1000 }, (_, i) => ({ i })) };
-    const first = await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, json: big });
+    const first = await fixture.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, json: big });
     expect(first.status).to.equal(201);
     const changed = { ...big, items: [{ i: -1 }, ...big.items] };
-    const second = await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, json: changed });
+    const second = await fixture.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, json: changed });
     expect(second.body.patch_bytes).to.be.lessThan(100);
-    expect((await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, query: { version: 1 } })).body).to.deep.equal(big);
-    expect((await server.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'big' } })).body).to.deep.equal(changed);
+    expect((await fixture.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'big' }, query: { version: 1 } })).body).to.deep.equal(big);
+    expect((await fixture.api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'big' } })).body).to.deep.equal(changed);
   });
 
   it('reads an unencoded + offset in ?at= as a + (a query string turns it into a space)', async () => {
-    const response = await fetch(`${server.baseUrl}/v1/sessions/target/state?at=2999-01-01T00:00:00+02:00`, {
-      headers: { authorization: `Bearer ${server.token}` },
+    const response = await fetch(`${fixture.server.baseUrl}/v1/sessions/target/state?at=2999-01-01T00:00:00+02:00`, {
+      headers: { authorization: `Bearer ${fixture.server.token}` },
     });
     expect(response.status).to.equal(200);
   });

@@ -5,8 +5,7 @@ import { createKey } from '../../src/access/keys.js';
 import type { Authenticator } from '../../src/access/authenticate.js';
 import { createGuards } from '../../src/http/auth.js';
 import { createRouter, declaredRoutes } from '../../src/http/routing.js';
-import { startTestServer, type TestServer } from '../helpers/api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { startTestServer, useTestServer } from '../helpers/api.js';
 import { checkAgainstSpec, spec, specOperations } from '../helpers/openapi.js';
 
 type Credential = 'none' | 'read' | 'write' | 'admin';
@@ -122,8 +121,7 @@ function misspellings(path: string): Array<[string, string]> {
 
 describe('routing: one spelling per route, and each route checks the access it declares', function () {
   this.timeout(300_000);
-  let db: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
   const tokens: Partial<Record<Credential, string>> = {};
   const operations = specOperations().map((operation) => {
     const [method, template] = operation.split(' ') as [string, string];
@@ -131,25 +129,19 @@ describe('routing: one spelling per route, and each route checks the access it d
   });
 
   before(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db.pool);
-    tokens.write = server.token;
-    tokens.read = (await createKey(db.pool, { tenant: 'default', role: 'read' })).token;
-    tokens.admin = (await createKey(db.pool, { tenant: 'default', role: 'admin' })).token;
+    tokens.write = fixture.server.token;
+    tokens.read = (await createKey(fixture.db.pool, { tenant: 'default', role: 'read' })).token;
+    tokens.admin = (await createKey(fixture.db.pool, { tenant: 'default', role: 'admin' })).token;
     for (const sid of ['target', 'doomed']) {
       for (const value of [{ v: 1 }, { v: 2 }]) {
-        const saved = await server.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid }, json: value });
+        const saved = await fixture.api.request('PUT', '/v1/sessions/{sid}/state', { params: { sid }, json: value });
         expect(saved.status).to.equal(201);
       }
     }
   });
-  after(async () => {
-    await server.close();
-    await db.drop();
-  });
 
   /** A request with its path sent byte for byte (fetch would resolve dot segments and `//`). */
-  function send(method: string, path: string, credential: Credential, sample: Sample = {}, variant = false, baseUrl = server.baseUrl): Promise<Answer> {
+  function send(method: string, path: string, credential: Credential, sample: Sample = {}, variant = false, baseUrl = fixture.server.baseUrl): Promise<Answer> {
     const body = sample.body && method !== 'GET' && method !== 'HEAD' ? sample.body(variant) : undefined;
     const headers: Record<string, string> = {};
     if (credential !== 'none') headers.authorization = `Bearer ${tokens[credential]}`;
@@ -186,7 +178,7 @@ describe('routing: one spelling per route, and each route checks the access it d
   }
 
   async function count(sql: string): Promise<number> {
-    const [rows] = await db.pool.query(sql);
+    const [rows] = await fixture.db.pool.query(sql);
     return Number((rows as Array<{ n: number }>)[0]!.n);
   }
   const written = async () => ({
@@ -275,7 +267,7 @@ describe('routing: one spelling per route, and each route checks the access it d
   });
 
   it('checks the key before reading the body: no key 401 and a low role 403 even for a body over the limit; no route 405 or 404 without reading it', async () => {
-    const small = await startTestServer(db.pool, { bodyLimitBytes: 64 }, { withKey: false });
+    const small = await startTestServer(fixture.db.pool, { bodyLimitBytes: 64 }, { withKey: false });
     const big = JSON.stringify({ padding: 'x'.repeat(1000) });
     const status = async (method: string, path: string, credential: Credential) => {
       const answer = await send(method, path, credential, { body: () => big }, false, small.baseUrl);
