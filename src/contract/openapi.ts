@@ -1082,6 +1082,64 @@ export const openapiDocument: unknown = {
         }
       }
     },
+    "/v1/sessions/{sid}/compact": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SessionId"
+        }
+      ],
+      "post": {
+        "operationId": "compactSession",
+        "x-access": "write",
+        "summary": "Apply retention rules to the session now",
+        "description": "What the retention sweeper does, for this session and at once: its oldest kept version\nbecomes its base and every version before it is removed for good (loads of them answer\n410). The body gives the rules to apply this once (the session's policy is not changed);\n`{}` applies the policy that holds for the session (its own, its tenant's or the\nservice's). The head is always kept, versions are not renumbered, and saves go on\nmeanwhile. 409 while another compaction of the session runs (from the sweeper, `npm run\ncompact` or another request): retry later.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RetentionRules"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/Compacted"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
     "/v1/sessions/{sid}/export": {
       "parameters": [
         {
@@ -1984,7 +2042,7 @@ export const openapiDocument: unknown = {
         }
       },
       "Conflict": {
-        "description": "The fork target exists.",
+        "description": "The fork or import target exists; or (compact) another compaction of the session is running.",
         "headers": {
           "X-Request-Id": {
             "$ref": "#/components/headers/RequestId"
@@ -2009,6 +2067,21 @@ export const openapiDocument: unknown = {
           "application/json": {
             "schema": {
               "$ref": "#/components/schemas/RetentionPolicy"
+            }
+          }
+        }
+      },
+      "Compacted": {
+        "description": "What the compaction removed, and the session's first available version now.",
+        "headers": {
+          "X-Request-Id": {
+            "$ref": "#/components/headers/RequestId"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/CompactionAnswer"
             }
           }
         }
@@ -2379,6 +2452,44 @@ export const openapiDocument: unknown = {
             "minimum": 1,
             "maximum": 36500,
             "description": "Keep the versions saved in the last this many days (by the database clock)."
+          }
+        }
+      },
+      "CompactionAnswer": {
+        "type": "object",
+        "required": [
+          "session_id",
+          "head_version",
+          "first_version_before",
+          "first_version",
+          "events_removed",
+          "checkpoints_removed",
+          "bytes_reclaimed"
+        ],
+        "properties": {
+          "session_id": {
+            "$ref": "#/components/schemas/SessionId"
+          },
+          "head_version": {
+            "$ref": "#/components/schemas/Version"
+          },
+          "first_version_before": {
+            "$ref": "#/components/schemas/Version"
+          },
+          "first_version": {
+            "$ref": "#/components/schemas/Version"
+          },
+          "events_removed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "checkpoints_removed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "bytes_reclaimed": {
+            "type": "integer",
+            "description": "Stored bytes (patches and checkpoint bodies) removed, less the new base's checkpoint; negative when the base's checkpoint is larger than what went."
           }
         }
       },

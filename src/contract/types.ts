@@ -305,6 +305,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{sid}/compact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply retention rules to the session now
+         * @description What the retention sweeper does, for this session and at once: its oldest kept version
+         *     becomes its base and every version before it is removed for good (loads of them answer
+         *     410). The body gives the rules to apply this once (the session's policy is not changed);
+         *     `{}` applies the policy that holds for the session (its own, its tenant's or the
+         *     service's). The head is always kept, versions are not renumbered, and saves go on
+         *     meanwhile. 409 while another compaction of the session runs (from the sweeper, `npm run
+         *     compact` or another request): retry later.
+         */
+        post: operations["compactSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{sid}/export": {
         parameters: {
             query?: never;
@@ -615,6 +643,16 @@ export interface components {
             /** @description Keep the versions saved in the last this many days (by the database clock). */
             keep_days?: number;
         };
+        CompactionAnswer: {
+            session_id: components["schemas"]["SessionId"];
+            head_version: components["schemas"]["Version"];
+            first_version_before: components["schemas"]["Version"];
+            first_version: components["schemas"]["Version"];
+            events_removed: number;
+            checkpoints_removed: number;
+            /** @description Stored bytes (patches and checkpoint bodies) removed, less the new base's checkpoint; negative when the base's checkpoint is larger than what went. */
+            bytes_reclaimed: number;
+        };
         RetentionPolicy: {
             /**
              * @description Where the policy comes from: the session's own, its tenant's, or the service-wide default (configuration).
@@ -879,7 +917,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The fork target exists. */
+        /** @description The fork or import target exists; or (compact) another compaction of the session is running. */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -897,6 +935,16 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["RetentionPolicy"];
+            };
+        };
+        /** @description What the compaction removed, and the session's first available version now. */
+        Compacted: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["CompactionAnswer"];
             };
         };
         /** @description The policy that applies to the session, where it comes from, and the session's first available version. */
@@ -1698,6 +1746,34 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compactSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionRules"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Compacted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

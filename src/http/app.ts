@@ -50,6 +50,7 @@ export type AppConfig = Pick<
   | 'feedMaxStreamsPerKey'
   | 'retentionKeepVersions'
   | 'retentionKeepDays'
+  | 'compactionBatchRows'
   | 'importLimitBytes'
 >;
 

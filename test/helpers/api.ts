@@ -109,6 +109,7 @@ export const testAppConfig: AppConfig = {
   feedMaxStreamsPerKey: 100,
   retentionKeepVersions: 0,
   retentionKeepDays: 0,
+  compactionBatchRows: 1000,
   importLimitBytes: 64 * 1024 * 1024,
 };
 

@@ -272,4 +272,65 @@ describe('retention and compaction', function () {
     expect(page.body).to.deep.include({ first_version: 1 });
     expect((await api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'reborn' }, query: { version: 1 } })).body).to.deep.equal({ again: true });
   });
+
+  describe('POST /v1/sessions/{sid}/compact: rules applied to one session now', () => {
+    const compact = (sid: string, json: unknown, as: Api = api) => as.request('POST', '/v1/sessions/{sid}/compact', { params: { sid }, json });
+
+    it('applies the rules given, once: the kept versions load byte for byte, the rest answers 410, the policy is unchanged, saves go on', async () => {
+      await history('now', 20);
+      const answer = await compact('now', { keep_versions: 5 });
+      expect(answer.status, answer.text).to.equal(200);
+      expect(answer.body).to.deep.include({ session_id: 'now', head_version: 20, first_version_before: 1, first_version: 16, events_removed: 15 });
+      expect(answer.body.checkpoints_removed).to.be.greaterThan(0);
+      expect(answer.body.bytes_reclaimed).to.be.greaterThan(1_000);
+      expect(await rows('events', 'now')).to.deep.equal([16, 17, 18, 19, 20]);
+      for (let n = 16; n <= 20; n++) {
+        expect((await api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'now' }, query: { version: n } })).text, `version ${n}`).to.equal(saved.get('now')![n - 1]);
+      }
+      const gone = await api.request('GET', '/v1/sessions/{sid}/state', { params: { sid: 'now' }, query: { version: 15 } });
+      expect(gone.status).to.equal(410);
+      expect(gone.body.first_version).to.equal(16);
+      // A one-off: the session still has no policy of its own.
+      expect((await api.request('GET', '/v1/sessions/{sid}/retention', { params: { sid: 'now' } })).body).to.deep.include({ source: 'service', first_version: 16, head_version: 20 });
+      expect((await save('now', { after: 'compaction' })).body.version).to.equal(21);
+      expect(await verifyHistory(db.pool, 'default', 'now')).to.deep.include({ firstVersion: 16, versions: 6 });
+    });
+
+    it('applies the policy that holds for the session when the body is {}; a policy that keeps everything removes nothing', async () => {
+      await history('by-policy', 12);
+      expect((await compact('by-policy', {})).body).to.deep.include({ first_version: 1, events_removed: 0, checkpoints_removed: 0 });
+      expect(await rows('events', 'by-policy')).to.have.length(12);
+      await api.request('PUT', '/v1/sessions/{sid}/retention', { params: { sid: 'by-policy' }, json: { keep_versions: 3 } });
+      expect((await compact('by-policy', {})).body).to.deep.include({ first_version_before: 1, first_version: 10, events_removed: 9 });
+      // Done already: a second time finds nothing to remove.
+      expect((await compact('by-policy', {})).body).to.deep.include({ first_version_before: 10, first_version: 10, events_removed: 0, checkpoints_removed: 0 });
+    });
+
+    it('refuses bad rules (400), a read key (403), a session that is not there (404) or deleted (410), and a compaction already running (409), removing nothing', async () => {
+      await history('refused', 10);
+      for (const body of [{ keep_versions: 0 }, { keep_days: -1 }, { keep: 3 }, [], 'x']) {
+        const answer = await compact('refused', body);
+        expect(answer.status, JSON.stringify(body)).to.equal(400);
+        expect(answer.headers.get('content-type')).to.equal('application/problem+json');
+      }
+      const reader = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'default', role: 'read' })).token);
+      expect((await compact('refused', { keep_versions: 1 }, reader)).status).to.equal(403);
+      expect((await compact('nobody-here', { keep_versions: 1 })).status).to.equal(404);
+      // Another tenant's session of that name is not there either.
+      const other = apiClient(server.baseUrl, (await createKey(db.pool, { tenant: 'compact-other', role: 'write' })).token);
+      expect((await compact('refused', { keep_versions: 1 }, other)).status).to.equal(404);
+
+      expect(await takeCompactionLease(db.pool, 'default', 'refused', 'another-process', 60)).to.equal(true);
+      const busy = await compact('refused', { keep_versions: 1 });
+      expect(busy.status).to.equal(409);
+      expect(busy.body.detail).to.match(/another compaction/);
+      await releaseCompactionLease(db.pool, 'default', 'refused', 'another-process');
+      expect(await rows('events', 'refused')).to.have.length(10);
+
+      await history('deleted', 3);
+      expect((await api.request('DELETE', '/v1/sessions/{sid}', { params: { sid: 'deleted' } })).status).to.equal(204);
+      expect((await compact('deleted', { keep_versions: 1 })).status).to.equal(410);
+      expect(await rows('events', 'deleted')).to.have.length(3);
+    });
+  });
 });

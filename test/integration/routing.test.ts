@@ -67,6 +67,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /v1/sessions/{sid}/retention': { params: { sid: 'target' } },
   'PUT /v1/sessions/{sid}/retention': { params: { sid: 'target' }, body: json({}) },
   'DELETE /v1/sessions/{sid}/retention': { params: { sid: 'target' } },
+  'POST /v1/sessions/{sid}/compact': { params: { sid: 'target' }, body: json({}) },
   'GET /v1/sessions/{sid}/export': { params: { sid: 'target' } },
   // Not an export: refused (422) at its first line, before anything is written.
   'POST /v1/sessions/{sid}/import': { params: { sid: 'imported' }, body: () => '{"format":"other"}\n', type: 'application/x-ndjson' },

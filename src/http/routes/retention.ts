@@ -1,4 +1,6 @@
 import Router, { type RouterContext } from '@koa/router';
+import { ConflictError } from '../../errors.js';
+import { compactSession } from '../../retention/compact.js';
 import type { EffectivePolicy } from '../../retention/policy.js';
 import {
   clearSessionPolicy,
@@ -11,6 +13,7 @@ import {
   type SessionPolicy,
 } from '../../retention/policies.js';
 import type { StoreContext } from '../../sessions/context.js';
+import { sessionNotFound } from '../../sessions/liveSession.js';
 import type { RetentionRules } from '../../store/retentionPolicies.js';
 import type { AppConfig } from '../app.js';
 import type { Guards } from '../auth.js';
@@ -29,12 +32,15 @@ function sessionPolicyView(policy: SessionPolicy): Record<string, unknown> {
   return { session_id: policy.sessionId, ...policyView(policy), first_version: policy.firstVersion, head_version: policy.headVersion };
 }
 
-/** GET/PUT/DELETE /v1/retention (a tenant's policy, admin) and /v1/sessions/{sid}/retention (one session's). */
+/**
+ * GET/PUT/DELETE /v1/retention (a tenant's policy, admin), /v1/sessions/{sid}/retention (one
+ * session's), and POST /v1/sessions/{sid}/compact (apply rules to one session now).
+ */
 export function retentionRoutes(
   ctx: StoreContext,
   access: Guards,
   tenantOf: (c: RouterContext) => string,
-  config: Pick<AppConfig, 'retentionKeepVersions' | 'retentionKeepDays' | 'maxJsonDepth'>,
+  config: Pick<AppConfig, 'retentionKeepVersions' | 'retentionKeepDays' | 'maxJsonDepth' | 'compactionBatchRows'>,
 ): Router {
   const router = createRouter();
   const serviceRules = serviceRulesOf(config);
@@ -69,6 +75,27 @@ export function retentionRoutes(
   router.delete('/v1/sessions/:sid/retention', access.write, async (c) => {
     const { path } = checkRequest(c, 'clearSessionRetention');
     c.body = sessionPolicyView(await clearSessionPolicy(ctx.pool, tenantOf(c), path.sid, serviceRules));
+  });
+  router.post('/v1/sessions/:sid/compact', access.write, async (c) => {
+    const { path } = checkRequest(c, 'compactSession');
+    const body = requestDocument(c, 'compactSession', config.maxJsonDepth);
+    const tenant = tenantOf(c);
+    // 404 or 410 for a session that is not there, and the rules `{}` stands for.
+    const policy = await sessionPolicy(ctx.pool, tenant, path.sid, serviceRules);
+    const given = rulesOf(body);
+    const rules = Object.keys(given).length > 0 ? given : policy.rules;
+    const result = await compactSession(ctx, tenant, path.sid, rules, { batchRows: config.compactionBatchRows });
+    if (result.skipped === 'missing') throw sessionNotFound(path.sid);
+    if (result.skipped === 'busy') throw new ConflictError(`another compaction of session ${path.sid} is running; retry when it is done`);
+    c.body = {
+      session_id: path.sid,
+      head_version: result.headVersion,
+      first_version_before: result.firstVersionBefore,
+      first_version: result.firstVersion,
+      events_removed: result.eventsRemoved,
+      checkpoints_removed: result.checkpointsRemoved,
+      bytes_reclaimed: result.bytesReclaimed,
+    };
   });
 
   return router;
