@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readEventStream } from './eventStream.js';
-import type { FeedChange, FeedDeleted, FeedVersion, HistoryPage, ImportAnswer, Json, JsonPatchOperation, Problem, SessionPage, VersionDetail, WriteAnswer } from './types.js';
+import type { CompactionAnswer, FeedChange, FeedDeleted, FeedVersion, HistoryPage, ImportAnswer, Json, JsonPatchOperation, Problem, RetentionRules, SessionPage, VersionDetail, WriteAnswer } from './types.js';
 
 /** An error answer of the service, with its problem body. */
 export class SessionStoreError extends Error {
@@ -84,6 +84,12 @@ export interface SessionStoreClient {
   restore(sessionId: string, target: { version: number } | { at: string | Date }, options?: Omit<WriteOptions, 'createOnly'>): Promise<WriteAnswer>;
   fork(sessionId: string, to: string, options?: { version?: number; message?: string; author?: string; idempotencyKey?: string }): Promise<WriteAnswer>;
   delete(sessionId: string, options?: { purge?: boolean; expectedVersion?: number }): Promise<void>;
+  /**
+   * Removes the session's history now, for good: keeps the newest `keep_versions` and/or the
+   * versions of the last `keep_days` (the head always); `{}` applies the policy that holds for it.
+   * A SessionStoreError 409 while another compaction of the session runs.
+   */
+  compact(sessionId: string, rules?: RetentionRules): Promise<CompactionAnswer>;
   list(options?: { prefix?: string; limit?: number; cursor?: string }): Promise<SessionPage>;
   /**
    * The session's new versions as they are written (GET /watch, Server-Sent Events), each once and
@@ -293,6 +299,10 @@ export function createClient(options: ClientOptions): SessionStoreClient {
         query: { purge: deleteOptions.purge ? true : undefined },
         headers: deleteOptions.expectedVersion !== undefined ? { 'if-match': `"${deleteOptions.expectedVersion}"` } : {},
       });
+    },
+    async compact(sessionId, rules = {}) {
+      const response = await request('POST', `${sessionPath(sessionId)}/compact`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(rules) });
+      return json<CompactionAnswer>(response);
     },
     async list(listOptions = {}) {
       return json<SessionPage>(await request('GET', '/v1/sessions', { query: listOptions }));

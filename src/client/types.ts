@@ -16,6 +16,8 @@ export type HistoryPage = Schemas['HistoryPage'];
 export type VersionDetail = Schemas['VersionDetail'];
 export type SessionItem = Schemas['SessionItem'];
 export type SessionPage = Schemas['SessionPage'];
+export type CompactionAnswer = Schemas['CompactionAnswer'];
+export type RetentionRules = Schemas['RetentionRules'];
 /** The answer to an import (POST /import). */
 export type ImportAnswer = Schemas['ImportAnswer'];
 /** A new version, as the change feed (`watch`) tells it: its history entry and `patch`, or `load_state`. */

@@ -25,17 +25,17 @@ describe('LangGraph checkpointer (SessionStoreSaver): conformance suite, saver t
     await db?.drop();
   });
 
-  it('passes every required capability of the conformance suite and copy_thread, its own tests and the example', async () => {
+  it('passes every required capability of the conformance suite, copy_thread and prune, its own tests and the example', async () => {
     const { code, output } = await runPython(python, ['-m', 'unittest', 'discover', '-v', '-s', 'langgraph_tests', '-t', '.'], {
       env: { SST_BASE_URL: server.baseUrl, SST_TOKEN: server.token },
     });
     expect(code, output).to.equal(0);
     expect(output).to.match(/Ran \d+ tests/);
     expect(output, 'a test was skipped').not.to.match(/skipped '/);
-    expect(output).to.match(/Result: FULL \(6\/6\)/);
+    expect(output).to.match(/Result: FULL \(7\/7\)/);
     expect(output, output).not.to.match(/FAIL /);
     // Every test of each implemented capability ran: the suite prints one PASS line per test.
-    for (const capability of ['put', 'put_writes', 'get_tuple', 'list', 'delete_thread', 'copy_thread']) {
+    for (const capability of ['put', 'put_writes', 'get_tuple', 'list', 'delete_thread', 'copy_thread', 'prune']) {
       expect(output, capability).to.match(new RegExp(`PASS ${capability}\\.test_`));
     }
   });

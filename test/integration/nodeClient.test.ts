@@ -34,6 +34,17 @@ describe('Node client', function () {
     expect(await client.load('n-1-copy')).to.equal(undefined);
   });
 
+  it('compacts a session now: the history keeps the newest versions, an older one is gone (410)', async () => {
+    for (let step = 1; step <= 6; step++) await client.save('n-compact', { step });
+    expect(await client.compact('n-compact', { keep_versions: 2 })).to.deep.include({ session_id: 'n-compact', first_version: 5, head_version: 6, events_removed: 4 });
+    expect((await client.history('n-compact')).items.map((item) => item.version)).to.deep.equal([6, 5]);
+    expect((await client.load('n-compact', { version: 5 }))!.state).to.deep.equal({ step: 5 });
+    const gone = await client.load('n-compact', { version: 4 }).catch((error: unknown) => error);
+    expect((gone as SessionStoreError).status).to.equal(410);
+    // {} (the default): the policy that holds, which here keeps everything.
+    expect(await client.compact('n-compact')).to.deep.include({ first_version: 5, events_removed: 0 });
+  });
+
   it('raises typed errors carrying the problem body; a conflict carries current_version', async () => {
     await client.save('n-2', { a: 1 });
     const conflict = await client.save('n-2', { a: 2 }, { expectedVersion: 7 }).catch((error: unknown) => error);

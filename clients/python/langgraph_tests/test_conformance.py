@@ -2,8 +2,9 @@
 
 Needs SST_BASE_URL and SST_TOKEN (the mocha test test/integration/langgraphSaver.test.ts starts a
 server and runs this in the `langgraph` environment). Every base capability must pass, and so
-must every optional one the saver implements (copy_thread); prune and delete_for_runs are not
-provided (the store never rewrites a session's history), and the suite must see them as absent.
+must every optional one the saver implements (copy_thread, prune); delete_for_runs is not
+provided (the store removes history only from a session's start, never a run's versions from
+its middle), and the suite must see it as absent.
 """
 import asyncio
 import os
@@ -16,8 +17,8 @@ from langgraph.checkpoint.conformance.report import ProgressCallbacks
 from session_store import Client
 from session_store.langgraph_saver import SessionStoreSaver
 
-IMPLEMENTED = {"put", "put_writes", "get_tuple", "list", "delete_thread", "copy_thread"}
-NOT_PROVIDED = {"prune", "delete_for_runs"}
+IMPLEMENTED = {"put", "put_writes", "get_tuple", "list", "delete_thread", "copy_thread", "prune"}
+NOT_PROVIDED = {"delete_for_runs"}
 
 
 @unittest.skipUnless(os.environ.get("SST_BASE_URL") and os.environ.get("SST_TOKEN"), "SST_BASE_URL and SST_TOKEN name a running store")

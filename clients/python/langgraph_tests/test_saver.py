@@ -208,6 +208,25 @@ class SaverTest(unittest.TestCase):
         self.assertFalse(writer.is_alive())
         self.assertEqual(self.saver.get_tuple(self.config).pending_writes, [("task-2", "ch", "early")])
 
+    def test_prune_keeps_the_latest_checkpoint_in_the_store_and_the_thread_goes_on(self):
+        first = self.put({"k": 1}, {"k": 1})
+        parent = first["configurable"]["checkpoint_id"]
+        for n in range(2, 6):
+            parent = self.put({"k": n}, {"k": n}, parent=parent)["configurable"]["checkpoint_id"]
+        # A late write to an older checkpoint: kept in the thread's side session until the prune.
+        self.saver.put_writes(first, [("ch", "late")], "task-late")
+        self.assertEqual(len(self.client.list_sessions(prefix=self.sid() + "@")["items"]), 1)
+        self.saver.prune([self.thread])
+        history = self.client.history(self.sid())
+        self.assertEqual(history["first_version"], history["items"][0]["version"])
+        self.assertEqual([t.checkpoint["channel_values"] for t in self.saver.list(self.config)], [{"k": 5}])
+        self.assertEqual(self.client.list_sessions(prefix=self.sid() + "@")["items"], [])
+        # The next step builds on the kept checkpoint as on any head.
+        self.put({"k": 6}, {"k": 6}, parent=parent)
+        self.assertEqual(self.saver.get_tuple(self.config).checkpoint["channel_values"], {"k": 6})
+        with self.assertRaises(ValueError):
+            self.saver.prune([self.thread], strategy="keep_some")
+
     def test_writes_to_a_checkpoint_that_never_comes_fail_after_the_wait(self):
         self.put({"k": 1}, {"k": 1})
         self.saver.writes_wait_seconds = 0.2

@@ -322,6 +322,15 @@ class Client:
                 body[key] = value
         return self._json("POST", self._path(sid) + "/fork", headers=self._write_headers("application/json", None, idempotency_key), body=json.dumps(body).encode())
 
+    def compact(self, sid: str, keep_versions: Optional[int] = None, keep_days: Optional[int] = None) -> Dict[str, Any]:
+        """Removes the session's history now, for good, keeping the newest ``keep_versions`` and/or
+        the versions of the last ``keep_days`` (the head always); with neither, the retention policy
+        that holds for the session. Answers what was removed: {session_id, head_version,
+        first_version_before, first_version, events_removed, checkpoints_removed, bytes_reclaimed}.
+        Conflict while another compaction of the session runs."""
+        body = {key: value for key, value in (("keep_versions", keep_versions), ("keep_days", keep_days)) if value is not None}
+        return self._json("POST", self._path(sid) + "/compact", headers={"Content-Type": "application/json"}, body=json.dumps(body).encode())
+
     def delete(self, sid: str, purge: bool = False, expected_version: Optional[int] = None) -> None:
         """Tombstones the session (every later access: Gone), or with purge=True erases it."""
         headers = {"If-Match": f'"{expected_version}"'} if expected_version is not None else {}

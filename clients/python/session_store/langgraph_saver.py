@@ -29,6 +29,9 @@ messages), and history, diff, restore and the verified chain come with it. The m
   "type": "constructor", "id": [...], "kwargs": {...}}}``; anything else (bytes, a tuple, a
   datetime, an integral float) as ``{"$lg": <serializer type>, "b": <base64>}``, element by
   element, so a list of messages grows by a patch of the new elements.
+- ``prune(thread_ids, strategy="keep_latest")`` compacts each session of the thread to its head
+  version (``POST /v1/sessions/{sid}/compact``: the store removes the older versions for good)
+  and purges its ``<sid>@w``; ``strategy="delete"`` is ``delete_thread``.
 """
 from __future__ import annotations
 
@@ -200,8 +203,8 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
     (10): how long writes wait for a put of their checkpoint still on its way.
 
     The async methods run the synchronous ones in a worker thread (``asyncio.to_thread``).
-    ``prune`` and ``delete_for_runs`` are not provided: the store never rewrites a session's
-    history, so it cannot drop some checkpoints of a thread and keep others.
+    ``delete_for_runs`` is not provided: the store removes history only from a session's start
+    (retention, ``prune``), never some versions from its middle.
     """
 
     def __init__(
@@ -812,6 +815,40 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
             except NotFound:
                 pass
 
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """``keep_latest``: each namespace of each thread keeps only its latest checkpoint, with
+        its pending writes (the store compacts the session to its head version, for good); the
+        late writes to earlier checkpoints go with them. ``delete``: as delete_thread. A graph that
+        uses LangGraph's (beta) DeltaChannel must not be pruned with keep_latest: the channel is
+        rebuilt from the writes of earlier checkpoints, which this removes (LangGraph's own warning)."""
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(f"unknown prune strategy {strategy!r}: keep_latest or delete")
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                self.delete_thread(thread_id)
+                continue
+            for sid in self._thread_sessions(thread_id):
+                try:
+                    if sid.endswith(_WRITES_SUFFIX):
+                        # Late writes belong to checkpoints that were not the head: none is kept.
+                        self.client.delete(sid, purge=True)
+                    else:
+                        self._compact_to_head(sid)
+                except (NotFound, Gone):
+                    pass
+
+    def _compact_to_head(self, sid: str) -> None:
+        # Another compaction of the session (the store's sweeper, say) may be running: it holds
+        # the session for moments, so wait for it rather than fail the prune.
+        for attempt in range(8):
+            try:
+                self.client.compact(sid, keep_versions=1)
+                return
+            except Conflict:
+                if attempt == 7:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copies every checkpoint (newest version of each, with its writes), in order, and the late writes."""
         for sid in self._thread_sessions(source_thread_id):
@@ -877,6 +914,9 @@ class SessionStoreSaver(BaseCheckpointSaver[str]):
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await asyncio.to_thread(self.prune, thread_ids, strategy=strategy)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await asyncio.to_thread(self.copy_thread, source_thread_id, target_thread_id)

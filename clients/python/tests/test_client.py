@@ -88,6 +88,19 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(BadRequest):
             self.client.save(sid, {"n": 4}, labels={"not a name": "x"})
 
+    def test_compact_keeps_the_newest_versions_and_the_rest_is_gone(self):
+        sid = new_sid()
+        for step in range(1, 7):
+            self.client.save(sid, {"step": step})
+        answer = self.client.compact(sid, keep_versions=2)
+        self.assertEqual((answer["first_version"], answer["head_version"], answer["events_removed"]), (5, 6, 4))
+        self.assertEqual([item["version"] for item in self.client.iter_history(sid)], [6, 5])
+        self.assertEqual(self.client.load(sid, version=5), {"step": 5})
+        with self.assertRaises(Gone):
+            self.client.load(sid, version=4)
+        # Neither rule: the policy that holds, which here keeps everything.
+        self.assertEqual(self.client.compact(sid)["events_removed"], 0)
+
     def test_typed_errors_carry_the_problem(self):
         sid = new_sid()
         self.client.save(sid, {"a": 1})
