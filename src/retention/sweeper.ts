@@ -1,7 +1,7 @@
-import { databaseUnavailable } from '../db/errors.js';
 import type { Logger } from '../log.js';
 import { readRetentionCandidates } from '../store/readRetentionCandidates.js';
 import type { RetentionRules } from '../store/retentionPolicies.js';
+import { createPeriodicTask, type PeriodicTask } from '../work/periodicTask.js';
 import { compactSession, type CompactionContext, type CompactionResult } from './compact.js';
 import { effectivePolicy, firstKeptVersion, keepsEverything } from './policy.js';
 
@@ -57,64 +57,31 @@ export async function sweepRetention(ctx: CompactionContext, options: RetentionS
   }
 }
 
-export interface RetentionSweeper {
-  /** Sweeps from now on: first at a random moment within one interval, then every interval. */
-  start(): void;
-  /** No further sweep; a sweep under way stops after its current batch. Resolves once it has. */
-  stop(): Promise<void>;
-}
+export type RetentionSweeper = PeriodicTask;
 
 /**
  * Each server process runs one, every RETENTION_SWEEP_SECONDS. Processes need no leader: each
  * compaction takes its session's lease, so two sweepers never compact one session at once, and a
- * sweeper finding a session leased moves on to the next.
+ * sweeper finding a session leased moves on to the next. Stopping it stops a sweep under way after
+ * its current batch.
  */
 export function createRetentionSweeper(
   ctx: CompactionContext,
   options: { intervalMs: number; serviceRules: RetentionRules; batchRows: number; logger: Logger },
 ): RetentionSweeper {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopping: AbortController | undefined;
-
-  function schedule(controller: AbortController, delayMs: number): void {
-    timer = setTimeout(() => {
-      timer = undefined;
-      running = sweepRetention(ctx, { serviceRules: options.serviceRules, batchRows: options.batchRows, pauseMs: 10, signal: controller.signal })
-        .then((results) => {
-          if (results.length === 0) return;
-          options.logger.info('retention compacted sessions', {
-            sessions: results.length,
-            eventsRemoved: results.reduce((sum, r) => sum + r.eventsRemoved, 0),
-            checkpointsRemoved: results.reduce((sum, r) => sum + r.checkpointsRemoved, 0),
-            bytesReclaimed: results.reduce((sum, r) => sum + r.bytesReclaimed, 0),
-          });
-        })
-        .catch((error: unknown) => {
-          const unavailable = databaseUnavailable(error);
-          if (unavailable) options.logger.warn('could not apply retention: the database is unavailable; trying again at the next sweep', { detail: unavailable.detail });
-          else options.logger.error('could not apply retention', { error });
-        })
-        .finally(() => {
-          running = undefined;
-          if (!controller.signal.aborted) schedule(controller, options.intervalMs);
-        });
-    }, delayMs);
-    timer.unref();
-  }
-
-  return {
-    start() {
-      if (stopping || options.intervalMs <= 0) return;
-      stopping = new AbortController();
-      schedule(stopping, Math.floor(Math.random() * options.intervalMs));
+  return createPeriodicTask({
+    intervalMs: options.intervalMs,
+    what: 'apply retention',
+    logger: options.logger,
+    async run(signal) {
+      const results = await sweepRetention(ctx, { serviceRules: options.serviceRules, batchRows: options.batchRows, pauseMs: 10, signal });
+      if (results.length === 0) return;
+      options.logger.info('retention compacted sessions', {
+        sessions: results.length,
+        eventsRemoved: results.reduce((sum, r) => sum + r.eventsRemoved, 0),
+        checkpointsRemoved: results.reduce((sum, r) => sum + r.checkpointsRemoved, 0),
+        bytesReclaimed: results.reduce((sum, r) => sum + r.bytesReclaimed, 0),
+      });
     },
-    async stop() {
-      stopping?.abort();
-      stopping = undefined;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  });
 }

@@ -1,8 +1,8 @@
 import { setTimeout as pause } from 'node:timers/promises';
-import { databaseUnavailable } from '../db/errors.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import { deleteExpiredIdempotencyRecords } from '../store/deleteExpiredIdempotencyRecords.js';
+import { createPeriodicTask, type PeriodicTask } from '../work/periodicTask.js';
 
 export interface IdempotencySweeperOptions {
   pool: Pool;
@@ -17,11 +17,7 @@ export interface IdempotencySweeperOptions {
   pauseMs?: number;
 }
 
-export interface IdempotencySweeper {
-  /** Sweeps from now on: first at a random moment within one interval, then every interval. */
-  start(): void;
-  /** No further sweep; a sweep under way ends after its current batch. Resolves once it has. */
-  stop(): Promise<void>;
+export interface IdempotencySweeper extends PeriodicTask {
   /** One sweep: deletes expired records batch by batch until a batch comes back short. */
   sweep(): Promise<{ deleted: number; batches: number }>;
 }
@@ -36,9 +32,6 @@ export function createIdempotencySweeper(options: IdempotencySweeperOptions): Id
   const { pool, ttlSeconds, intervalMs, logger } = options;
   const batchSize = options.batchSize ?? 1000;
   const pauseMs = options.pauseMs ?? 100;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopping: AbortController | undefined;
 
   async function sweep(signal?: AbortSignal): Promise<{ deleted: number; batches: number }> {
     let deleted = 0;
@@ -57,40 +50,14 @@ export function createIdempotencySweeper(options: IdempotencySweeperOptions): Id
     return { deleted, batches };
   }
 
-  function schedule(controller: AbortController, delayMs: number): void {
-    timer = setTimeout(() => {
-      timer = undefined;
-      running = sweep(controller.signal)
-        .then(({ deleted, batches }) => {
-          if (deleted > 0) logger.info('purged expired idempotency records', { deleted, batches, ttlSeconds });
-        })
-        .catch((error: unknown) => {
-          const unavailable = databaseUnavailable(error);
-          if (unavailable) logger.warn('could not purge expired idempotency records: the database is unavailable; trying again at the next sweep', { detail: unavailable.detail });
-          else logger.error('could not purge expired idempotency records', { error });
-        })
-        .finally(() => {
-          running = undefined;
-          if (!controller.signal.aborted) schedule(controller, intervalMs);
-        });
-    }, delayMs);
-    timer.unref();
-  }
-
-  return {
-    start() {
-      if (stopping || intervalMs <= 0) return;
-      stopping = new AbortController();
-      // Spread over the interval: processes started together do not sweep together.
-      schedule(stopping, Math.floor(Math.random() * intervalMs));
+  const task = createPeriodicTask({
+    intervalMs,
+    what: 'purge expired idempotency records',
+    logger,
+    async run(signal) {
+      const { deleted, batches } = await sweep(signal);
+      if (deleted > 0) logger.info('purged expired idempotency records', { deleted, batches, ttlSeconds });
     },
-    async stop() {
-      stopping?.abort();
-      stopping = undefined;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running;
-    },
-    sweep: () => sweep(),
-  };
+  });
+  return { start: task.start, stop: task.stop, sweep: () => sweep() };
 }
