@@ -258,15 +258,19 @@ export function findExecutable(names: string[]): string | undefined {
   for (const name of names) {
     for (const dir of dirs) {
       const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
+      if (isExecutable(candidate)) return candidate;
     }
   }
   return undefined;
+}
+
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function findBinaries(): Binaries | undefined {

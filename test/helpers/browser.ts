@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { childEnvironment, executableSearchPath } from '../../src/config.js';
+import { isExecutable } from '../../src/db/localMariadb.js';
 
 /** Debian's Chromium: the browser the page is tested in (playwright-core brings no browser of its own). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -18,32 +18,23 @@ const FLAGS = [
   '--disable-sync',
 ];
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Installs Debian's chromium package with apt-get when it is missing, as the test hooks install
  * MariaDB (src/db/localMariadb.ts): only as root and where apt-get exists; otherwise says how.
  */
 export function ensureChromium(): string {
-  if (executable(CHROMIUM_PATH)) return CHROMIUM_PATH;
+  if (isExecutable(CHROMIUM_PATH)) return CHROMIUM_PATH;
   const howTo = 'Install Chromium (Debian/Ubuntu: `sudo apt-get install chromium`) to run the browser tests of the history page.';
   const aptGet = executableSearchPath()
     .map((dir) => join(dir, 'apt-get'))
-    .find(executable);
+    .find(isExecutable);
   if (process.getuid?.() !== 0 || !aptGet) throw new Error(`${CHROMIUM_PATH} was not found. ${howTo}`);
   const env = childEnvironment({ DEBIAN_FRONTEND: 'noninteractive' });
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium']]) {
     const result = spawnSync(aptGet, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}\n${howTo}`);
   }
-  if (!executable(CHROMIUM_PATH)) throw new Error(`chromium was installed but ${CHROMIUM_PATH} is not there. ${howTo}`);
+  if (!isExecutable(CHROMIUM_PATH)) throw new Error(`chromium was installed but ${CHROMIUM_PATH} is not there. ${howTo}`);
   return CHROMIUM_PATH;
 }
 

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { childEnvironment, executableSearchPath } from '../../src/config.js';
+import { isExecutable } from '../../src/db/localMariadb.js';
 import { projectRoot } from '../../src/paths.js';
 
 /**
@@ -76,10 +77,10 @@ async function ensureEnvironment(name: string): Promise<string> {
     package: hash(packageFiles().map((file) => `${relative(PYTHON_DIR, file)}\0${readFileSync(file, 'utf8')}`)),
   };
   const stamp = readStamp(dir);
-  if (stamp?.environment === wanted.environment && stamp.package === wanted.package && executable(python)) return python;
+  if (stamp?.environment === wanted.environment && stamp.package === wanted.package && isExecutable(python)) return python;
 
   const started = Date.now();
-  if (stamp?.environment !== wanted.environment || !executable(python)) {
+  if (stamp?.environment !== wanted.environment || !isExecutable(python)) {
     rmSync(dir, { recursive: true, force: true });
     await createVenv(base, dir);
   }
@@ -94,7 +95,7 @@ async function createVenv(base: string, dir: string): Promise<void> {
     await run(base, ['-m', 'venv', dir], `${base} -m venv`);
   } catch (error) {
     // Debian splits venv's pip bootstrap (ensurepip) into python3-venv.
-    const aptGet = executableSearchPath().map((d) => join(d, 'apt-get')).find(executable);
+    const aptGet = executableSearchPath().map((d) => join(d, 'apt-get')).find(isExecutable);
     if (base !== '/usr/bin/python3' || process.getuid?.() !== 0 || !aptGet) throw error;
     const env = childEnvironment({ DEBIAN_FRONTEND: 'noninteractive' });
     for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'python3-venv']]) {
@@ -139,15 +140,6 @@ function hash(parts: string[]): string {
   const digest = createHash('sha256');
   for (const part of parts) digest.update(part).update('\0\0');
   return digest.digest('hex');
-}
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function run(command: string, args: string[], what: string): Promise<void> {
