@@ -6,29 +6,22 @@
  *
  *   npm run compact -- [--tenant T] [--session S] [--dry-run]
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { serviceRulesOf } from '../src/retention/policies.js';
 import { sweepRetention } from '../src/retention/sweeper.js';
 import { createTaskRunner } from '../src/work/taskRunner.js';
-import { runMain, UsageError, withServiceDatabase } from './lib/cli.js';
+import { runMain, scriptArguments, UsageError, withServiceDatabase } from './lib/cli.js';
 
 const USAGE = 'usage: npm run compact -- [--tenant T] [--session S] [--dry-run]';
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      tenant: { type: 'string' },
-      session: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+  const parsed = scriptArguments(USAGE, {
+    tenant: { type: 'string' },
+    session: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   if (values.session !== undefined && values.tenant === undefined) throw new UsageError('--session needs --tenant');
   const config = loadConfig();

@@ -10,28 +10,21 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { openExport } from '../src/exchange/export.js';
 import type { Pool } from '../src/db/pool.js';
 import { readRetentionCandidates } from '../src/store/readRetentionCandidates.js';
-import { runMain, UsageError, withServiceDatabase } from './lib/cli.js';
+import { runMain, scriptArguments, UsageError, withServiceDatabase } from './lib/cli.js';
 
 const USAGE = 'usage: npm run export -- --tenant T [--session S] --out DIR';
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      tenant: { type: 'string' },
-      session: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+  const parsed = scriptArguments(USAGE, {
+    tenant: { type: 'string' },
+    session: { type: 'string' },
+    out: { type: 'string' },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   if (!values.tenant || !values.out) throw new UsageError('--tenant and --out are required');
   const tenant = values.tenant;

@@ -9,26 +9,19 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { DomainError } from '../src/errors.js';
 import { importSession } from '../src/exchange/import.js';
-import { runMain, UsageError, withServiceDatabase } from './lib/cli.js';
+import { runMain, scriptArguments, UsageError, withServiceDatabase } from './lib/cli.js';
 
 const USAGE = 'usage: npm run import -- [--tenant T] FILE...';
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      tenant: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+  const parsed = scriptArguments(USAGE, {
+    tenant: { type: 'string' },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError('name at least one file');
   const config = loadConfig();
   return withServiceDatabase(async (pool) => {

@@ -254,6 +254,13 @@ describe('retention and compaction', function () {
     await api.request('PUT', '/v1/sessions/{sid}/retention', { params: { sid: 'by-hand' }, json: { keep_versions: 10 } });
     const compact = (...args: string[]) =>
       run(process.execPath, [join(projectRoot, 'dist/scripts/compact.js'), ...args], { env: { ...process.env, DATABASE_URL: formatDatabaseUrl(db.target) } });
+    // A mistake in the command is said with the usage, exit code 2, and does nothing.
+    for (const args of [['--keep', '3'], ['--tenant'], ['--session', 'by-hand']]) {
+      const refused = await compact(...args).then(() => undefined, (error: { code: number; stderr: string }) => error);
+      expect(refused?.code, args.join(' ')).to.equal(2);
+      expect(refused!.stderr, args.join(' ')).to.match(/^usage: npm run compact -- /m).and.not.match(/\n\s+at /);
+    }
+    expect((await compact('--help')).stdout).to.match(/^usage: npm run compact -- /);
     const dry = await compact('--tenant', 'default', '--session', 'by-hand', '--dry-run');
     expect(dry.stdout).to.match(/^default\/by-hand: would remove 20 version\(s\) and \d+ checkpoint\(s\), \d+ B; history now v21\.\.v30 \(was from v1\)$/m);
     expect(await rows('events', 'by-hand')).to.have.length(30);
