@@ -10,18 +10,12 @@
  * Prints each side's rate, p50 and p99, and the server's and MariaDB's CPU per request (from /proc,
  * during that side's turns only), then the ratio of the rates.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import mysql from 'mysql2/promise';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/openDatabase.js';
-import { connectionOptions } from '../../src/db/pool.js';
-import { createLogger } from '../../src/log.js';
 import { runMain } from '../lib/cli.js';
 import { sharedWorkloadFiles } from '../lib/workloads.js';
-import { alternatingLoops, round, turnCpu } from './measure.js';
+import { alternatingLoops, databasePid, round, turnCpu } from './measure.js';
 import { smallStates, startPeer, type Peer } from './peer.js';
-import { expectOk, startSubject, type Bench, type Subject } from './subject.js';
+import { expectOk, startSubject, withBench, type Subject } from './subject.js';
 import { benchWorkloads } from './workloads.js';
 
 function environment(list: string | undefined): Record<string, string> {
@@ -44,21 +38,16 @@ async function main(): Promise<number> {
       seconds: { type: 'string', default: '16' },
     },
   });
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const { target, local } = await openDatabase(loadConfig().database, createLogger('warn'));
-  const admin = await mysql.createConnection({ ...connectionOptions(target), database: undefined });
-  const bench: Bench = { admin, server: target, log };
-  try {
+  return withBench(async (bench) => {
+    const { log } = bench;
     const { chat } = benchWorkloads(sharedWorkloadFiles(), 300);
     const a = await startSubject(bench, 'bench_ab_a', environment(values.a), values['a-main'] ? [process.execPath, values['a-main']] : undefined);
     const b = values.peer ? await startPeer(bench, 'bench_ab_peer') : await startSubject(bench, 'bench_ab_b', environment(values.b));
     try {
-      const [[pidFile]] = (await admin.query('SELECT @@pid_file AS file')) as unknown as [[{ file: string }]];
-      const databasePid = Number(readFileSync(pidFile!.file, 'utf8').trim());
       const clients = Number(values.clients);
       const states = () => Array.from({ length: clients }, (_, c) => (values.kind === 'chat' ? (i: number) => chat.lines[i % chat.lines.length]! : smallStates(c)));
       const [statesA, statesB] = [states(), states()];
-      const { cpu, onTurn } = turnCpu({ a: a.process.child.pid, b: b.process.child.pid }, databasePid);
+      const { cpu, onTurn } = turnCpu({ a: a.process.child.pid, b: b.process.child.pid }, await databasePid(bench.admin));
       if (values.load) {
         for (let client = 0; client < clients; client++) {
           await expectOk(await a.put(`ab-${client}`, statesA[client]!(0)), 'a');
@@ -83,10 +72,7 @@ async function main(): Promise<number> {
       await b.close();
     }
     return 0;
-  } finally {
-    await admin.end();
-    await local?.stop();
-  }
+  });
 }
 
 runMain('bench-ab', main);

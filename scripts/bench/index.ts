@@ -15,11 +15,6 @@
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mysql from 'mysql2/promise';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/openDatabase.js';
-import { connectionOptions } from '../../src/db/pool.js';
-import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { runMain } from '../lib/cli.js';
 import { sharedWorkloadFiles, SHARED_WORKLOADS_DIR } from '../lib/workloads.js';
@@ -33,26 +28,18 @@ import { markdown, targets, type Results } from './report.js';
 import { saves } from './saves.js';
 import { FULL, QUICK } from './sizes.js';
 import { storage } from './storage.js';
-import type { Bench } from './subject.js';
+import { withBench } from './subject.js';
 import { benchWorkloads } from './workloads.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: join(projectRoot, 'bench') } } });
   const sizes = values.quick ? QUICK : FULL;
   const started = performance.now();
-  const log = (line: string): void => {
-    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-  };
-
-  const files = sharedWorkloadFiles();
-  if (files.length === 0) log(`no workloads in ${SHARED_WORKLOADS_DIR}: using synthetic stand-ins (figures are not comparable)`);
-  const { source, workloads, chat } = benchWorkloads(files, sizes.workloadStates);
-
-  const config = loadConfig();
-  const { target, local } = await openDatabase(config.database, createLogger('warn'));
-  const admin = await mysql.createConnection({ ...connectionOptions(target), database: undefined });
-  const bench: Bench = { admin, server: target, log };
-  try {
+  return withBench(async (bench) => {
+    const { admin, log } = bench;
+    const files = sharedWorkloadFiles();
+    if (files.length === 0) log(`no workloads in ${SHARED_WORKLOADS_DIR}: using synthetic stand-ins (figures are not comparable)`);
+    const { source, workloads, chat } = benchWorkloads(files, sizes.workloadStates);
     const [[version]] = (await admin.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
     const storageResults = await storage(bench, workloads);
     const saveResults = await saves(bench, chat, sizes);
@@ -89,10 +76,7 @@ async function main(): Promise<number> {
     const results: Results = { ...partial, targets: targets(partial) };
     writeRun(values.out!, results, markdown(results));
     return 0;
-  } finally {
-    await admin.end();
-    await local?.stop();
-  }
+  });
 }
 
 runMain('bench', main);

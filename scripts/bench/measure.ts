@@ -1,6 +1,7 @@
 /** Measuring: latency summaries, samples taken in turns, closed-loop throughput, and writing a run's results. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type mysql from 'mysql2/promise';
 
 export interface Latency {
   p50_ms: number;
@@ -108,6 +109,16 @@ export function processCpuMs(pid: number | undefined): number | undefined {
     // utime and stime: fields 14 and 15 of stat (11 and 12 after the command's closing parenthesis), in clock ticks of 10 ms.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The MariaDB server's process id, from its pid file; undefined for a server elsewhere (DATABASE_URL), whose CPU is not measured. */
+export async function databasePid(admin: Pick<mysql.Connection, 'query'>): Promise<number | undefined> {
+  const [[row]] = (await admin.query('SELECT @@pid_file AS file')) as unknown as [[{ file: string }]];
+  try {
+    return Number(readFileSync(row!.file, 'utf8').trim());
   } catch {
     return undefined;
   }

@@ -13,37 +13,17 @@
 import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mysql from 'mysql2/promise';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/openDatabase.js';
-import { connectionOptions } from '../../src/db/pool.js';
-import { createLogger } from '../../src/log.js';
+import type mysql from 'mysql2/promise';
 import { projectRoot } from '../../src/paths.js';
 import { runMain } from '../lib/cli.js';
 import { readWorkload, sharedWorkloadFiles, syntheticWorkloads } from '../lib/workloads.js';
-import { closedLoop, round } from './measure.js';
+import { closedLoop, databasePid, processCpuMs, round } from './measure.js';
 import { chatSessionStates, smallStates } from './peer.js';
-import { expectOk, startSubject, type Bench, type Subject } from './subject.js';
+import { expectOk, startSubject, withBench, type Subject } from './subject.js';
 import { spawnServerProcess, type ServerProcess } from '../lib/serverProcess.js';
 import { formatDatabaseUrl } from '../../src/db/target.js';
 
 const COUNTERS = ['Questions', 'Com_begin', 'Com_commit', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_rollback', 'Com_stmt_execute', 'Com_stmt_prepare'];
-
-/** CPU time (user + system, ms) a process has used so far, from /proc: what it cost, whatever else ran meanwhile. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100 a second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function mariadbPid(admin: mysql.Connection): Promise<number | undefined> {
-  const [[row]] = (await admin.query('SELECT @@pid_file AS file')) as unknown as [[{ file: string }]];
-  try {
-    return Number(readFileSync(row!.file, 'utf8').trim());
-  } catch {
-    return undefined; // a server elsewhere (DATABASE_URL): its CPU is not counted
-  }
-}
 
 async function counters(admin: mysql.Connection): Promise<Record<string, number>> {
   const [rows] = (await admin.query('SHOW GLOBAL STATUS')) as unknown as [Array<{ Variable_name: string; Value: string }>];
@@ -100,12 +80,9 @@ async function main(): Promise<number> {
   const files = sharedWorkloadFiles();
   const chat = files.length > 0 ? readWorkload(files.find((f) => f.includes('chat')) ?? files[0]!) : syntheticWorkloads(300)[0]!;
 
-  const config = loadConfig();
-  const { target, local } = await openDatabase(config.database, createLogger('warn'));
-  const admin = await mysql.createConnection({ ...connectionOptions(target), database: undefined });
-  const bench: Bench = { admin, server: target, log: (line) => process.stderr.write(`${line}\n`) };
-  const report: string[] = [];
-  try {
+  return withBench(async (bench) => {
+    const { admin } = bench;
+    const report: string[] = [];
     type Client = Pick<Subject, 'put' | 'get'>;
     const scene = async (name: string, prepare: (client: Client) => Promise<void>, run: (client: Client) => Promise<{ rate: number; latency: { p50_ms: number; p99_ms: number; samples: number } }>) => {
       bench.log(`profile: ${name}`);
@@ -127,10 +104,10 @@ async function main(): Promise<number> {
           get: (path) => fetch(`${base}${path}`, { headers: auth }),
         };
         before = await counters(admin);
-        const database = await mariadbPid(admin);
-        const cpuBefore = { server: cpuMs(profiled.child.pid!), database: database && cpuMs(database) };
+        const database = await databasePid(admin);
+        const cpuBefore = { server: processCpuMs(profiled.child.pid)!, database: processCpuMs(database) };
         result = await run(client);
-        cpu = { server: cpuMs(profiled.child.pid!) - cpuBefore.server, database: database && cpuMs(database) - cpuBefore.database! };
+        cpu = { server: processCpuMs(profiled.child.pid)! - cpuBefore.server, database: cpuBefore.database === undefined ? undefined : processCpuMs(database)! - cpuBefore.database };
         after = await counters(admin);
       } finally {
         await profiled?.stop();
@@ -193,10 +170,7 @@ async function main(): Promise<number> {
     );
     process.stdout.write(`${report.join('\n')}\n`);
     return 0;
-  } finally {
-    await admin.end();
-    await local?.stop();
-  }
+  });
 }
 
 runMain('profile', main);

@@ -16,12 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mysql from 'mysql2/promise';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/openDatabase.js';
-import { connectionOptions, selectRows, type Pool } from '../../src/db/pool.js';
+import { selectRows, type Pool } from '../../src/db/pool.js';
 import { DEFAULT_TRANSACTION_OPTIONS } from '../../src/db/transaction.js';
-import { createLogger } from '../../src/log.js';
 import { projectRoot } from '../../src/paths.js';
 import { compactSession } from '../../src/retention/compact.js';
 import { openExport } from '../../src/exchange/export.js';
@@ -31,7 +27,7 @@ import { createTaskRunner } from '../../src/work/taskRunner.js';
 import { runMain } from '../lib/cli.js';
 import { sharedWorkloadFiles } from '../lib/workloads.js';
 import { round, writeRun } from './measure.js';
-import { expectOk, startSubject, TENANT, type Bench } from './subject.js';
+import { type Bench, expectOk, startSubject, TENANT, withBench } from './subject.js';
 import { benchWorkloads } from './workloads.js';
 
 const KEEP = 50;
@@ -244,14 +240,8 @@ function report(results: { meta: Record<string, unknown>; compaction: Array<Reco
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: join(projectRoot, 'bench', 'retention') } } });
   const started = performance.now();
-  const log = (line: string): void => {
-    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-  };
-  const config = loadConfig();
-  const { target, local } = await openDatabase(config.database, createLogger('warn'));
-  const admin = await mysql.createConnection({ ...connectionOptions(target), database: undefined });
-  const bench: Bench = { admin, server: target, log };
-  try {
+  return withBench(async (bench) => {
+    const { admin } = bench;
     const [[version]] = (await admin.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]];
     const compactionResults = await compaction(bench, values.quick ?? false);
     const exchangeResults = await exchange(bench, values.quick ?? false);
@@ -270,10 +260,7 @@ async function main(): Promise<number> {
     };
     writeRun(values.out!, results, report(results));
     return 0;
-  } finally {
-    await admin.end();
-    await local?.stop();
-  }
+  });
 }
 
 runMain('bench:retention', main);

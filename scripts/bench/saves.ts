@@ -6,8 +6,7 @@
  */
 import { createPool } from '../../src/db/pool.js';
 import type { Workload } from '../lib/workloads.js';
-import { readFileSync } from 'node:fs';
-import { alternatingLoops, closedLoop, round, turnCpu } from './measure.js';
+import { alternatingLoops, closedLoop, databasePid, round, turnCpu } from './measure.js';
 import { smallStates, startPeer } from './peer.js';
 import type { Sizes } from './sizes.js';
 import { expectOk, startSubject, type Bench } from './subject.js';
@@ -17,14 +16,7 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
   const peer = await startPeer(bench, 'bench_saves_peer');
   const raw = createPool(subject.target, 20);
   try {
-    const [[pidFile]] = (await bench.admin.query('SELECT @@pid_file AS file')) as unknown as [[{ file: string }]];
-    const databasePid = (() => {
-      try {
-        return Number(readFileSync(pidFile!.file, 'utf8').trim());
-      } catch {
-        return undefined; // a MariaDB elsewhere (DATABASE_URL): its CPU is not measured
-      }
-    })();
+    const mariadbPid = await databasePid(bench.admin);
     await raw.query('CREATE TABLE bl_raw (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, session_id VARCHAR(128) NOT NULL, body LONGBLOB NOT NULL) ENGINE=InnoDB');
     const kinds: Array<{ name: string; state: (client: number) => (i: number) => string }> = [
       { name: 'small (~1 KB)', state: (client) => smallStates(client) },
@@ -37,7 +29,7 @@ export async function saves(bench: Bench, chat: Workload, sizes: Sizes) {
         const ourStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const peerStates = Array.from({ length: clients }, (_, c) => kind.state(c));
         const sessionBase = `saves-${results.length}`;
-        const { cpu, onTurn } = turnCpu({ a: subject.process.child.pid, b: peer.process.child.pid }, databasePid);
+        const { cpu, onTurn } = turnCpu({ a: subject.process.child.pid, b: peer.process.child.pid }, mariadbPid);
         const { a: ours, b: upsert } = await alternatingLoops(clients, 2 * sizes.saveSeconds, 4, {
           a: async (client, i) => {
             await expectOk(await subject.put(`${sessionBase}-${client}`, ourStates[client]!(i)), 'save');

@@ -2,7 +2,10 @@
 import mysql from 'mysql2/promise';
 import { createKey } from '../../src/access/keys.js';
 import { migrate } from '../../src/db/migrate.js';
-import { createPool, type Pool } from '../../src/db/pool.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/openDatabase.js';
+import { connectionOptions, createPool, type Pool } from '../../src/db/pool.js';
+import { createLogger } from '../../src/log.js';
 import { formatDatabaseUrl, type DatabaseTarget } from '../../src/db/target.js';
 import { spawnServerProcess, type ServerProcess } from '../lib/serverProcess.js';
 
@@ -24,6 +27,26 @@ export interface Subject {
   put(sid: string, body: string, headers?: Record<string, string>): Promise<Response>;
   get(path: string): Promise<Response>;
   close(): Promise<void>;
+}
+
+/**
+ * Runs a benchmark on the service's MariaDB (DATABASE_URL, or the managed one, started for it and
+ * stopped after): a connection to create its databases, and a log timed from the start.
+ */
+export async function withBench<T>(work: (bench: Bench) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const log = (line: string): void => void process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  const { target, local } = await openDatabase(loadConfig().database, createLogger('warn'));
+  try {
+    const admin = await mysql.createConnection({ ...connectionOptions(target), database: undefined });
+    try {
+      return await work({ admin, server: target, log });
+    } finally {
+      await admin.end();
+    }
+  } finally {
+    await local?.stop();
+  }
 }
 
 async function freshDatabase(bench: Bench, name: string): Promise<DatabaseTarget> {
